@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* format.c -- create and validate pmkv's superblock */
+#include <byteswap.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "internal.h"
+
+uint64_t format_super_csum(const struct pmkv_super *sb)
+{
+	return XXH64(sb, PMKV_SUPER_CSUM_END, 0);
+}
+
+/*
+ * Segments: 1/64 of the pool, a power of two between 256 KiB and 4 MiB.
+ * Reclamation needs a few free segments' worth of room, so small pools
+ * get small segments; big ones cap the memory a writer holds open.
+ */
+uint64_t format_segment_size_for(uint64_t pool_size)
+{
+	uint64_t s = 256 << 10;
+
+	while (s < (4ULL << 20) && s * 2 <= pool_size / 64)
+		s *= 2;
+	return s;
+}
+
+void format_init(struct pmkv_super *sb, uint64_t pool_size,
+		 uint64_t segment_size)
+{
+	struct timespec ts;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->magic = PMKV_SUPER_MAGIC;
+	sb->format_major = PMKV_FORMAT_MAJOR;
+	sb->format_minor = PMKV_FORMAT_MINOR;
+	sb->byte_order = PMKV_BYTE_ORDER_MARK;
+	sb->pool_size = pool_size;
+	sb->segment_size = segment_size;
+	sb->key_max = PMKV_KEY_MAX;
+	sb->value_max = PMKV_VALUE_MAX;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sb->create_time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (getrandom(sb->uuid, sizeof(sb->uuid), 0) != sizeof(sb->uuid))
+		memcpy(sb->uuid, &sb->create_time_ns, sizeof(sb->create_time_ns));
+	sb->csum = format_super_csum(sb);
+	/* segment ids start at 1: 0 never names a segment */
+	sb->next_segment_id = 1;
+}
+
+/*
+ * Checks run in an order that names the cause: a foreign or
+ * opposite-endian header first, then the version (a newer format may
+ * checksum other bytes), then the checksum, then sizes.
+ */
+int format_validate(const struct pmkv_super *sb, uint64_t file_size,
+		    const char *path)
+{
+	uint64_t want;
+
+	if (sb->magic != PMKV_SUPER_MAGIC) {
+		if (sb->magic == bswap_64(PMKV_SUPER_MAGIC))
+			return pmkv_err(PMKV_E_FOREIGN,
+					"%s: pmkv pool of the opposite byte order", path);
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: superblock magic %016llx, expected %016llx",
+				path, (unsigned long long)sb->magic,
+				(unsigned long long)PMKV_SUPER_MAGIC);
+	}
+	if (sb->byte_order != PMKV_BYTE_ORDER_MARK) {
+		if (sb->byte_order == bswap_64(PMKV_BYTE_ORDER_MARK))
+			return pmkv_err(PMKV_E_FOREIGN,
+					"%s: pool written with the opposite byte order (marker %016llx)",
+					path, (unsigned long long)sb->byte_order);
+		return pmkv_err(PMKV_E_CORRUPT, "%s: byte-order marker %016llx is garbage",
+				path, (unsigned long long)sb->byte_order);
+	}
+	if (sb->format_major != PMKV_FORMAT_MAJOR)
+		return pmkv_err(PMKV_E_VERSION,
+				"%s: pool format %u.%u; this build reads %u.x",
+				path, sb->format_major, sb->format_minor,
+				PMKV_FORMAT_MAJOR);
+	want = format_super_csum(sb);
+	if (sb->csum != want)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: superblock checksum %016llx, expected %016llx",
+				path, (unsigned long long)sb->csum,
+				(unsigned long long)want);
+	if (sb->pool_size > file_size)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: truncated: %llu bytes, the pool was created with %llu",
+				path, (unsigned long long)file_size,
+				(unsigned long long)sb->pool_size);
+	if (sb->segment_size < 4096 || sb->segment_size > sb->pool_size)
+		return pmkv_err(PMKV_E_CORRUPT, "%s: segment size %llu is impossible",
+				path, (unsigned long long)sb->segment_size);
+	if (sb->key_max > PMKV_KEY_MAX || sb->value_max > PMKV_VALUE_MAX)
+		return pmkv_err(PMKV_E_VERSION,
+				"%s: pool allows keys of %u and values of %u bytes; this build %u and %u",
+				path, sb->key_max, sb->value_max, PMKV_KEY_MAX,
+				PMKV_VALUE_MAX);
+	return 0;
+}

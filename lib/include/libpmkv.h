@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* libpmkv.h -- the public interface of libpmkv, a key-value store for pmem */
+#ifndef LIBPMKV_H
+#define LIBPMKV_H
+
+/*
+ * The model
+ * ---------
+ * A pmkv pool is one region of persistent memory: a devdax device
+ * (/dev/daxX.Y, used whole), a file on a DAX filesystem (mapped with
+ * MAP_SYNC), or an ordinary file (tmpfs or disk, made durable with msync).
+ * The medium is detected once, at open, and decides how every later write
+ * is made durable; nothing else in the API depends on it.
+ *
+ * Inside the pool, each put appends one checksummed record to a log; an
+ * ordered index in DRAM points at the newest record of every key and is
+ * rebuilt from the log at open. A put, delete or batch commit is durable
+ * when it returns 0: it survives power loss at any later moment. An
+ * interrupted put is either whole or absent after a crash. Opening after a
+ * crash needs no action from the user.
+ *
+ * Objects:
+ *   struct pmkv_config   how to open: size and flags (memory only)
+ *   struct pmkv          an open pool: put/get/delete/scan
+ *   struct pmkv_iter     an ordered cursor over a pool
+ *   struct pmkv_batch    puts and deletes committed all-or-nothing
+ *
+ * Keys are byte strings of 1 to PMKV_KEY_MAX bytes compared with memcmp()
+ * order, a shorter key first on a common prefix. Values are 0 to
+ * PMKV_VALUE_MAX bytes.
+ *
+ * Errors: every call that can fail returns 0 or a negative code: -errno
+ * where an errno says what happened, PMKV_E_* otherwise. pmkv_strerror()
+ * names any code; pmkv_errormsg() gives the calling thread's detail of its
+ * last failure.
+ *
+ * Caveats
+ * -------
+ * - One pool can be open once at a time, in one process: a second
+ *   pmkv_open() of it, from this process or another, fails with -EBUSY.
+ * - Do not use a handle in a child after fork(); open the pool again there
+ *   after the parent has closed it.
+ * - A handle may be shared by any number of threads, for every call but
+ *   pmkv_close(), which must be the last call on the handle. Iterators and
+ *   batches belong to one thread at a time.
+ * - Pointers returned by an iterator stay valid until the next call on that
+ *   iterator; the library copies records out, so they are never pointers
+ *   into the pool.
+ * - Only 8-byte aligned stores are failure-atomic on pmem. The library
+ *   relies on nothing larger, and neither should callers that share the
+ *   region.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PMKV_VERSION_MAJOR 0
+#define PMKV_VERSION_MINOR 1
+
+/* limits */
+#define PMKV_KEY_MAX 4096U		/* bytes in a key, at most */
+#define PMKV_VALUE_MAX (256U << 20)	/* bytes in a value, at most */
+#define PMKV_POOL_MIN (16ULL << 20)	/* the smallest pool pmkv creates */
+#define PMKV_POOL_DEFAULT (64ULL << 20)	/* size when the config names none */
+#define PMKV_BATCH_MAX 65536U		/* operations in one batch, at most */
+
+/* flags for pmkv_config_set_flags() */
+#define PMKV_F_CREATE (1U << 0)	/* create the pool if the path has none */
+#define PMKV_F_EXCL (1U << 1)	/* with CREATE: fail if a pool or file is there */
+#define PMKV_F_RDONLY (1U << 2)	/* open read-only: writes fail with -EROFS */
+#define PMKV_F_VALID (PMKV_F_CREATE | PMKV_F_EXCL | PMKV_F_RDONLY)
+
+/*
+ * Error codes of pmkv's own, in -20000..-20999: clear of -errno, of LMDB's
+ * codes and of PMDK's PMEM2_E_*.
+ */
+#define PMKV_E_CORRUPT (-20000)	/* a pmkv pool, but damaged: checksum, size */
+#define PMKV_E_FOREIGN (-20001)	/* not a pmkv pool: nothing was changed */
+#define PMKV_E_VERSION (-20002)	/* a pool of a format this build cannot read */
+#define PMKV_E_GRANULARITY (-20003) /* the medium cannot give the durability */
+#define PMKV_E_POISONED (-20004) /* a durable write failed: the handle is read-only */
+#define PMKV_E_LAST (-20004)
+
+/* media, as detected by pmkv_open() */
+enum pmkv_media {
+	PMKV_MEDIA_FILE = 1,	/* ordinary file: page granularity, msync */
+	PMKV_MEDIA_FSDAX = 2,	/* file on a DAX filesystem, MAP_SYNC */
+	PMKV_MEDIA_DEVDAX = 3,	/* device DAX character device */
+};
+
+struct pmkv;
+struct pmkv_config;
+struct pmkv_iter;
+struct pmkv_batch;
+
+/* ------------------------------------------------------------------ */
+/* version */
+
+/*
+ * pmkv_version -- the library's version at run time
+ *
+ * [out] major, minor: may be NULL. Compare with PMKV_VERSION_MAJOR and
+ * PMKV_VERSION_MINOR, the version this program was compiled against.
+ */
+void pmkv_version(int *major, int *minor);
+
+/* ------------------------------------------------------------------ */
+/* config setup */
+
+/*
+ * pmkv_config_new -- a configuration with defaults: no flags, size 0
+ *
+ * [out] cfg: the new configuration; free it with pmkv_config_free().
+ * Returns 0 or -ENOMEM.
+ */
+int pmkv_config_new(struct pmkv_config **cfg);
+
+/*
+ * pmkv_config_free -- free a configuration and set *cfg to NULL
+ *
+ * NULL and a pointer to NULL are accepted. A pool opened with the
+ * configuration does not need it any more.
+ */
+void pmkv_config_free(struct pmkv_config **cfg);
+
+/*
+ * pmkv_config_set_size -- the size of a pool that PMKV_F_CREATE creates
+ *
+ * [in] bytes: 0 means the whole device for devdax, and PMKV_POOL_DEFAULT
+ * for a file. Ignored when the pool exists.
+ * Returns 0, or -EINVAL when bytes is neither 0 nor at least PMKV_POOL_MIN.
+ */
+int pmkv_config_set_size(struct pmkv_config *cfg, uint64_t bytes);
+
+/*
+ * pmkv_config_set_flags -- PMKV_F_* flags for pmkv_open()
+ *
+ * Returns 0, or -EINVAL for bits outside PMKV_F_VALID, for PMKV_F_EXCL
+ * without PMKV_F_CREATE and for PMKV_F_CREATE with PMKV_F_RDONLY.
+ */
+int pmkv_config_set_flags(struct pmkv_config *cfg, unsigned flags);
+
+/*
+ * pmkv_config_set_mode -- permission bits of a file that PMKV_F_CREATE
+ * creates (default 0600). Returns 0, or -EINVAL for bits outside 07777.
+ */
+int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
+
+/* ------------------------------------------------------------------ */
+/* pool lifecycle */
+
+/*
+ * pmkv_open -- open a pool, creating it if the config says so
+ *
+ * [in] path: a devdax device, or a file.
+ * [in] cfg: NULL opens an existing pool read-write.
+ * [out] kv: the handle, set only on success.
+ *
+ * Nothing is written to a file or device that turns out not to be a pmkv
+ * pool of this format, nor to one that fails validation.
+ *
+ * Returns 0, or:
+ *   -ENOENT       no such path (without PMKV_F_CREATE), or no such device
+ *   -EISDIR       path is a directory
+ *   -EACCES       no permission for the path
+ *   -EEXIST       PMKV_F_CREATE | PMKV_F_EXCL and the path exists
+ *   -EBUSY        the pool is open already (this process or another)
+ *   -EINVAL       a bad argument, or a path that is neither a file nor DAX
+ *   -ENOMEM       out of memory (DRAM)
+ *   -ENOSPC       the filesystem cannot hold a pool of the size asked
+ *   PMKV_E_FOREIGN      not a pmkv pool (empty, too small, other data)
+ *   PMKV_E_CORRUPT      a pmkv pool that fails validation (checksum,
+ *                       truncated file)
+ *   PMKV_E_VERSION      a pool of a newer format
+ *   PMKV_E_GRANULARITY  a DAX file whose mapping the kernel will not make
+ *                       synchronous (MAP_SYNC refused)
+ */
+int pmkv_open(const char *path, const struct pmkv_config *cfg,
+	      struct pmkv **kv);
+
+/*
+ * pmkv_close -- close a pool and set *kv to NULL
+ *
+ * Every acknowledged write is already durable; close writes nothing that
+ * recovery would need. NULL and a pointer to NULL are accepted. Returns 0.
+ * No other thread may use the handle during or after the call.
+ */
+int pmkv_close(struct pmkv **kv);
+
+/* ------------------------------------------------------------------ */
+/* data */
+
+/*
+ * pmkv_put -- insert or overwrite a key, durably
+ *
+ * [in] key, klen: 1..PMKV_KEY_MAX bytes.
+ * [in] val, vlen: 0..PMKV_VALUE_MAX bytes (val may be NULL when vlen is 0).
+ * Returns 0 when the record is durable, or:
+ *   -EINVAL (empty or oversized key, oversized value, NULL pointer),
+ *   -ENOSPC (the pool is full; nothing acknowledged is lost),
+ *   -EROFS (read-only handle), PMKV_E_POISONED.
+ * Thread-safe; per key, puts and deletes are linearizable.
+ */
+int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
+	     size_t vlen);
+
+/*
+ * pmkv_get -- copy the value of a key into a buffer
+ *
+ * [in] buf, bufsz: where to copy (buf may be NULL when bufsz is 0).
+ * [out] vlen: the value's size; may be NULL.
+ * Returns 0, or:
+ *   -ENOENT   no such key
+ *   -ENOBUFS  bufsz is smaller than the value; *vlen says how much is
+ *             needed and buf is unchanged
+ *   -EINVAL   a bad argument
+ *   PMKV_E_CORRUPT  the record fails its checksum (media error)
+ * Thread-safe.
+ */
+int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
+	     size_t bufsz, size_t *vlen);
+
+/*
+ * pmkv_exists -- whether a key is present
+ *
+ * Returns 0 when it is, -ENOENT when not, -EINVAL for a bad key.
+ */
+int pmkv_exists(struct pmkv *kv, const void *key, size_t klen);
+
+/*
+ * pmkv_delete -- remove a key, durably
+ *
+ * Returns 0 when the removal is durable, -ENOENT when the key was absent
+ * (nothing is written), -EINVAL, -ENOSPC, -EROFS or PMKV_E_POISONED.
+ */
+int pmkv_delete(struct pmkv *kv, const void *key, size_t klen);
+
+/*
+ * pmkv_scan_cb -- called by pmkv_scan() for each key in order
+ *
+ * key and val point into a buffer of the library, valid only during the
+ * call. Return 0 to go on; any other value stops the scan and is returned
+ * by pmkv_scan(). The callback may call any pmkv function on the handle.
+ */
+typedef int (*pmkv_scan_cb)(const void *key, size_t klen, const void *val,
+			    size_t vlen, void *arg);
+
+/*
+ * pmkv_scan -- call cb for every key in [start, end), in key order
+ *
+ * [in] start, slen: first key (inclusive); NULL: from the first key.
+ * [in] end, elen: last key (exclusive); NULL: to the last key.
+ * Under concurrent writes keys come in strictly increasing order, each at
+ * most once, and every key present and unchanged for the whole scan is
+ * seen; the scan is not a snapshot.
+ * Returns 0 at the end, the callback's nonzero return, or -EINVAL,
+ * -ENOMEM, PMKV_E_CORRUPT.
+ */
+int pmkv_scan(struct pmkv *kv, const void *start, size_t slen,
+	      const void *end, size_t elen, pmkv_scan_cb cb, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* iterators */
+
+/*
+ * pmkv_iter_new -- an ordered cursor, positioned nowhere until a seek
+ *
+ * Returns 0 or -ENOMEM. Free it with pmkv_iter_free() before closing the
+ * pool. Ordering guarantees are those of pmkv_scan().
+ */
+int pmkv_iter_new(struct pmkv *kv, struct pmkv_iter **it);
+
+/*
+ * pmkv_iter_free -- free an iterator and set *it to NULL
+ */
+void pmkv_iter_free(struct pmkv_iter **it);
+
+/*
+ * pmkv_iter_seek -- move to the first key >= key (NULL: the first key)
+ *
+ * Returns 0 when positioned on a key, -ENOENT when no key is >= key,
+ * -EINVAL, -ENOMEM or PMKV_E_CORRUPT.
+ */
+int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen);
+
+/*
+ * pmkv_iter_next -- move to the next key
+ *
+ * Returns 0 when positioned on a key, -ENOENT at the end (and on an
+ * iterator that was never positioned), -ENOMEM or PMKV_E_CORRUPT.
+ */
+int pmkv_iter_next(struct pmkv_iter *it);
+
+/*
+ * pmkv_iter_key, pmkv_iter_value -- the current record
+ *
+ * [out] key, klen / val, vlen: valid until the next call on the iterator.
+ * Returns 0, or -ENOENT when the iterator is not on a key.
+ */
+int pmkv_iter_key(const struct pmkv_iter *it, const void **key,
+		  size_t *klen);
+int pmkv_iter_value(const struct pmkv_iter *it, const void **val,
+		    size_t *vlen);
+
+/* ------------------------------------------------------------------ */
+/* batches */
+
+/*
+ * pmkv_batch_new -- an empty batch of puts and deletes for one pool
+ *
+ * Returns 0 or -ENOMEM. The batch copies keys and values when they are
+ * added; it belongs to one thread at a time.
+ */
+int pmkv_batch_new(struct pmkv *kv, struct pmkv_batch **b);
+
+/*
+ * pmkv_batch_put, pmkv_batch_delete -- add an operation to a batch
+ *
+ * A later operation on the same key replaces an earlier one. A delete of a
+ * key that is absent at commit time is not an error.
+ * Returns 0, -EINVAL (limits as pmkv_put), -E2BIG (more than
+ * PMKV_BATCH_MAX operations, or a batch whose records exceed the largest
+ * single allocation) or -ENOMEM.
+ */
+int pmkv_batch_put(struct pmkv_batch *b, const void *key, size_t klen,
+		   const void *val, size_t vlen);
+int pmkv_batch_delete(struct pmkv_batch *b, const void *key, size_t klen);
+
+/*
+ * pmkv_batch_commit -- apply every operation, all or nothing
+ *
+ * Durable when it returns 0: after a crash either every operation of the
+ * batch is there or none is. Concurrent gets see all of it or none of it.
+ * The batch is emptied on success and kept on failure.
+ * Returns 0, -ENOSPC, -EROFS, -ENOMEM or PMKV_E_POISONED.
+ */
+int pmkv_batch_commit(struct pmkv_batch *b);
+
+/*
+ * pmkv_batch_free -- free a batch (committed or not) and set *b to NULL
+ */
+void pmkv_batch_free(struct pmkv_batch **b);
+
+/* ------------------------------------------------------------------ */
+/* information and statistics */
+
+struct pmkv_info {
+	enum pmkv_media media;
+	int is_pmem;		/* 1: flushes reach the medium from user space */
+	int pmem_forced;	/* 1: PMEM_IS_PMEM_FORCE=1 made it so */
+	uint64_t pool_size;	/* bytes of the pool */
+	uint64_t segment_size;	/* bytes of one log segment */
+	uint32_t format_major, format_minor;
+	uint64_t device_align;	/* devdax alignment, 0 elsewhere */
+};
+
+/*
+ * pmkv_get_info -- what pmkv_open() found and decided
+ *
+ * [in] size: sizeof(struct pmkv_info) as the caller knows it; fields
+ * beyond it are not written. Returns 0 or -EINVAL.
+ */
+int pmkv_get_info(struct pmkv *kv, struct pmkv_info *info, size_t size);
+
+struct pmkv_stats {
+	uint64_t keys;		/* live keys */
+	uint64_t puts, gets, deletes;	/* calls that succeeded */
+	uint64_t fences;	/* persistence fences (drains, msyncs) */
+	uint64_t flushed_bytes;	/* bytes flushed to the medium */
+	uint64_t log_bytes_used;	/* bytes in allocated segments */
+	uint64_t log_bytes_live;	/* of them, still needed */
+	uint64_t segments;	/* allocated log segments */
+	uint64_t gc_runs;	/* segments reclaimed */
+	uint64_t gc_bytes_copied;	/* live bytes moved by reclamation */
+	uint64_t index_bytes;	/* DRAM held by the index */
+	uint64_t recovery_ns;	/* time pmkv_open() spent rebuilding */
+	uint64_t recovered_records;	/* valid records read at open */
+};
+
+/*
+ * pmkv_get_stats -- counters since open
+ *
+ * Counters are summed from per-thread parts without stopping writers: each
+ * is exact once writers are quiet. [in] size as for pmkv_get_info().
+ * Returns 0 or -EINVAL.
+ */
+int pmkv_get_stats(struct pmkv *kv, struct pmkv_stats *st, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* error handling */
+
+/*
+ * pmkv_errormsg -- the calling thread's message for its last failure
+ *
+ * Set on failure only: meaningful right after a call that failed. Never
+ * NULL; valid until the thread's next pmkv call.
+ */
+const char *pmkv_errormsg(void);
+
+/*
+ * pmkv_strerror -- a constant string for any return code: PMKV_E_*,
+ * -errno or 0. Never NULL.
+ */
+const char *pmkv_strerror(int code);
+
+/*
+ * pmkv_err_to_errno -- the positive errno closest to a return code
+ *
+ * -errno gives errno; PMKV_E_CORRUPT gives EUCLEAN, PMKV_E_FOREIGN and
+ * PMKV_E_VERSION give EINVAL... see pmkv_err_to_errno(3).
+ */
+int pmkv_err_to_errno(int code);
+
+/* ------------------------------------------------------------------ */
+/* logging */
+
+/* levels, as syslog numbers */
+#define PMKV_LOG_ERR 3
+#define PMKV_LOG_WARN 4
+#define PMKV_LOG_INFO 6
+#define PMKV_LOG_DEBUG 7
+
+/*
+ * pmkv_log_fn -- a log sink: message is formatted, without a newline
+ */
+typedef void (*pmkv_log_fn)(void *userdata, int level, const char *file,
+			    int line, const char *func, const char *message);
+
+/*
+ * pmkv_log_set_fn -- send log messages to fn (NULL: back to stderr)
+ *
+ * The library is silent until PMKV_LOG (err, warn, info, debug or 3..7)
+ * or pmkv_log_set_level() asks for messages. Not thread-safe: call before
+ * other threads use the library.
+ */
+void pmkv_log_set_fn(pmkv_log_fn fn, void *userdata);
+
+/*
+ * pmkv_log_set_level -- the most verbose level that is logged
+ *
+ * Returns 0, or -EINVAL outside PMKV_LOG_ERR - 1 (silent) .. PMKV_LOG_DEBUG.
+ */
+int pmkv_log_set_level(int level);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBPMKV_H */

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* internal.h -- the handle and the interfaces between lib/ files */
+#ifndef PMKV_INTERNAL_H
+#define PMKV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <libpmemobj.h>
+
+#include "config.h"
+#include "libpmkv.h"
+#include "layout.h"
+
+#define CACHELINE 64
+
+/* ---- errormsg.c, log.c ---- */
+
+int err_set(int code, const char *file, int line, const char *func,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* set the thread's message, log it, return code */
+/* set the message without formatting or logging: for expected outcomes */
+int err_plain(int code, const char *msg);
+#define pmkv_err(code, ...) err_set((code), __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+void log_msg(int level, const char *file, int line, const char *func,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+extern int log_level;
+void log_init(void);
+#define log_at(lvl, ...) do { \
+	if (log_level >= (lvl)) \
+		log_msg((lvl), __FILE__, __LINE__, __func__, __VA_ARGS__); \
+} while (0)
+#define log_err(...) log_at(PMKV_LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_at(PMKV_LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_at(PMKV_LOG_INFO, __VA_ARGS__)
+#if PMKV_DEBUG_LOG
+#define dbg(...) log_at(PMKV_LOG_DEBUG, __VA_ARGS__)
+#else
+#define dbg(...) do { } while (0)
+#endif
+
+/* ---- config.c ---- */
+
+struct pmkv_config {
+	uint64_t size;
+	unsigned flags;
+	mode_t mode;
+};
+
+/* ---- persist.c ---- */
+
+/*
+ * Per-writer persistence state: counters, and for the msync strategy the
+ * range flushed since the last fence. One context is used by one thread at
+ * a time (its owner holds the writer's lock).
+ */
+struct persist_ctx {
+	uint64_t fences;
+	uint64_t flushed_bytes;
+	uintptr_t lo, hi;	/* msync: pending range, lo == hi when none */
+};
+
+struct persist_ops {
+	/* copy n bytes to pmem and start writing them back; no fence */
+	void (*copy)(struct persist_ctx *c, void *dst, const void *src, size_t n);
+	/* start writing back a range already stored to; no fence */
+	void (*flush)(struct persist_ctx *c, const void *p, size_t n);
+	/* everything copied or flushed through c before is durable after */
+	void (*fence)(struct persist_ctx *c);
+	const char *name;
+};
+
+extern const struct persist_ops persist_pmem;
+extern const struct persist_ops persist_msync;
+
+static inline void persist_range(const struct persist_ops *ops,
+				 struct persist_ctx *c, const void *p, size_t n)
+{
+	ops->flush(c, p, n);
+	ops->fence(c);
+}
+
+/* ---- record.c ---- */
+
+struct key {
+	const uint8_t *p;
+	uint32_t len;
+	uint64_t prefix;	/* first 8 bytes, big-endian, zero padded */
+};
+
+uint64_t key_prefix(const void *k, size_t len);
+static inline void key_make(struct key *k, const void *p, size_t len)
+{
+	k->p = p;
+	k->len = (uint32_t)len;
+	k->prefix = key_prefix(p, len);
+}
+int key_cmp_bytes(const uint8_t *a, uint32_t alen, const uint8_t *b,
+		  uint32_t blen);
+
+static inline const uint8_t *rec_key(const struct pmkv_record *r)
+{
+	return (const uint8_t *)(r + 1);
+}
+static inline const uint8_t *rec_val(const struct pmkv_record *r)
+{
+	return rec_key(r) + r->klen;
+}
+static inline uint32_t rec_vlen(const struct pmkv_record *r)
+{
+	return r->vlen_flags & PMKV_REC_VLEN_MASK;
+}
+static inline uint64_t rec_size(const struct pmkv_record *r)
+{
+	return record_size(r->klen, rec_vlen(r));
+}
+
+/* fill hdr and compute the checksum over hdr, key and value */
+void rec_prepare(struct pmkv_record *hdr, uint64_t version, uint64_t seg_id,
+		 const void *key, uint32_t klen, const void *val,
+		 uint32_t vlen, uint32_t flags, uint32_t batch_count);
+uint64_t rec_csum(const struct pmkv_record *hdr, const void *key,
+		  const void *val);
+/* 0 when a record at p (avail bytes to the segment end) is valid */
+bool rec_valid(const struct pmkv_record *r, uint64_t avail, uint64_t seg_id,
+	       uint32_t key_max, uint32_t value_max);
+/* write a prepared record to dst through ops: copy + flush, no fence */
+void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
+	       void *dst, const struct pmkv_record *hdr, const void *key,
+	       const void *val);
+
+/* ---- btree.c: one shard's ordered map from key to index entry ---- */
+
+/*
+ * An index entry. off is the pool offset of the newest record of the key,
+ * with bit 0 set when that record is a tombstone. count is the number of
+ * records of the key still on media (the newest and older ones): a
+ * tombstone may go only when it is the last.
+ */
+struct ientry {
+	uint64_t prefix;
+	uint64_t off;
+	uint32_t count;
+	uint32_t seg;
+};
+#define IE_TOMB 1ULL
+#define IE_OFF(e) ((e)->off & ~IE_TOMB)
+
+struct btree {
+	void *root;
+	int height;		/* 0: root is a leaf */
+	const uint8_t *base;	/* pool base, to read keys of records */
+	uint64_t bytes;		/* DRAM held */
+	void *spares;		/* nodes kept for the next insert */
+};
+
+struct bt_cursor {
+	void *leaf;
+	int pos;
+};
+
+void btree_init(struct btree *t, const uint8_t *base);
+void btree_destroy(struct btree *t);
+struct ientry *btree_find(struct btree *t, const struct key *k);
+/* the entry of k, inserted zeroed if absent; NULL on ENOMEM */
+struct ientry *btree_upsert(struct btree *t, const struct key *k,
+			    bool *created);
+void btree_remove(struct btree *t, const struct key *k);
+/* position on the first entry >= k (> k when strict); NULL k: first */
+void btree_seek(struct btree *t, const struct key *k, bool strict,
+		struct bt_cursor *c);
+/* the entry under the cursor, or NULL at the end; next moves on */
+struct ientry *btree_cur(struct bt_cursor *c);
+void btree_next(struct bt_cursor *c);
+
+/* ---- index.c: the shards ---- */
+
+#define NSHARDS 32
+
+struct shard {
+	pthread_rwlock_t lock;
+	struct btree t;
+	uint64_t nkeys;		/* live (non-tombstone) entries */
+} __attribute__((aligned(CACHELINE)));
+
+unsigned index_shard_of(const struct key *k);
+
+/* ---- segment.c ---- */
+
+struct seg {
+	uint64_t off;		/* pool offset of the struct pmkv_segment */
+	uint64_t id;
+	uint64_t size;		/* bytes, header included */
+	uint64_t used;		/* end of the last record, from the segment start */
+	uint64_t live;		/* bytes of records still needed (atomic) */
+	uint32_t slot;		/* index in kv->segs */
+	bool open;		/* a writer appends to it: not a victim */
+};
+
+/*
+ * A writer owns at most one open segment and appends records to it; its
+ * lock orders the records in that segment, which recovery relies on.
+ */
+struct writer {
+	pthread_mutex_t lock;
+	struct seg *seg;
+	struct persist_ctx pc;
+	uint64_t inflight;	/* lower bound of an uninstalled version; 0: none */
+	uint64_t puts, deletes, gets;
+} __attribute__((aligned(CACHELINE)));
+
+#define NWRITERS 64
+
+/* ---- the handle ---- */
+
+struct pmkv {
+	char *path;
+	PMEMobjpool *pop;
+	uint8_t *base;		/* the pool mapping */
+	struct pmkv_super *sb;
+	unsigned flags;
+	bool rdonly;
+	int poisoned;		/* a durable write failed: refuse writes */
+
+	enum pmkv_media media;
+	bool is_pmem, pmem_forced;
+	uint64_t device_align;
+	const struct persist_ops *persist;
+
+	uint64_t version;	/* next record version (atomic) */
+
+	struct shard shards[NSHARDS];
+	struct writer writers[NWRITERS];
+
+	/* segments */
+	pthread_mutex_t seg_lock;	/* segs[], free slots, next_segment_id */
+	struct seg **segs;
+	uint32_t nsegs_max, nsegs;
+	uint32_t *free_slots, nfree_slots;
+	struct persist_ctx misc_pc;	/* under seg_lock */
+	uint64_t segment_size;
+
+	/* reclamation */
+	pthread_mutex_t gc_lock;
+	struct writer gcw;	/* the writer reclamation copies with */
+	struct seg *reserve;	/* kept free so reclamation can always run */
+	uint64_t gc_runs, gc_bytes_copied;
+
+	uint64_t recovery_ns, recovered_records;
+};
+
+static inline void *kv_ptr(const struct pmkv *kv, uint64_t off)
+{
+	return kv->base + off;
+}
+static inline uint64_t kv_off(const struct pmkv *kv, const void *p)
+{
+	return (uint64_t)((const uint8_t *)p - kv->base);
+}
+
+/* segment.c */
+int segment_table_init(struct pmkv *kv);
+void segment_table_fini(struct pmkv *kv);
+int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out);
+void segment_free(struct pmkv *kv, struct seg *s);
+int segment_adopt(struct pmkv *kv, PMEMoid oid, struct seg **out);
+/* room for n bytes in w's open segment, opening a new one if needed */
+int segment_reserve(struct pmkv *kv, struct writer *w, uint64_t n,
+		    struct seg **out);
+struct writer *writer_get(struct pmkv *kv);
+void writer_put(struct writer *w);
+struct writer *writer_of_thread(struct pmkv *kv);
+uint64_t writer_min_inflight(struct pmkv *kv);
+
+/* gc.c */
+int gc_collect(struct pmkv *kv);
+int gc_refill_reserve(struct pmkv *kv);
+
+/* kv.c: publishing records in the index */
+struct install {
+	struct key key;
+	uint64_t off;		/* the new record */
+	uint64_t size;
+	uint64_t version;
+	struct seg *seg;
+	bool tomb;
+	bool was_live;		/* out: the key had a live value before */
+};
+int install_locked(struct pmkv *kv, struct shard *sh, struct install *in);
+int check_kv_args(const void *key, size_t klen);
+
+/* recovery.c */
+int recovery_run(struct pmkv *kv);
+
+/* format.c */
+int format_validate(const struct pmkv_super *sb, uint64_t file_size,
+		    const char *path);
+void format_init(struct pmkv_super *sb, uint64_t pool_size,
+		 uint64_t segment_size);
+uint64_t format_super_csum(const struct pmkv_super *sb);
+uint64_t format_segment_size_for(uint64_t pool_size);
+
+/* pool.c */
+int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg);
+void pool_close(struct pmkv *kv);
+
+/* device_*.c */
+int device_dax_info(const char *path, uint64_t *size, uint64_t *align);
+
+#endif /* PMKV_INTERNAL_H */

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * kv.c -- put, get, delete, exists: the commit protocol
+ *
+ * A put or delete:
+ *   1. takes its writer and room in the writer's open segment;
+ *   2. takes a version from kv->version (after announcing a lower bound of
+ *      it in writer->inflight, for reclamation: see gc.c);
+ *   3. writes the record (header, key, value) with flushing stores;
+ *   4. ONE fence: the record is durable. Nothing else was written, so a
+ *      crash before the fence leaves at most this one record torn, which
+ *      recovery tells by its checksum and ignores;
+ *   5. publishes it in the DRAM index under the shard's write lock, unless
+ *      a newer version of the key got there first.
+ * The put is acknowledged after 5, so what a reader sees is always durable.
+ * The writer's lock is held through 5: a segment closes only when its
+ * writer moves on, and then every record in it is in the index, which
+ * reclamation relies on.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+int check_kv_args(const void *key, size_t klen)
+{
+	if (!key)
+		return pmkv_err(-EINVAL, "key is NULL");
+	if (klen == 0)
+		return pmkv_err(-EINVAL, "key is empty");
+	if (klen > PMKV_KEY_MAX)
+		return pmkv_err(-EINVAL, "key of %zu bytes; the limit is %u", klen,
+				PMKV_KEY_MAX);
+	return 0;
+}
+
+static int check_writable(struct pmkv *kv)
+{
+	if (kv->rdonly)
+		return pmkv_err(-EROFS, "%s: opened read-only", kv->path);
+	if (__atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED))
+		return pmkv_err(PMKV_E_POISONED,
+				"%s: an earlier durable write failed", kv->path);
+	return 0;
+}
+
+static inline struct shard *shard_for(struct pmkv *kv, const struct key *k)
+{
+	return &kv->shards[index_shard_of(k)];
+}
+
+/*
+ * Publish a durable record; the shard's write lock is held. The record's
+ * bytes were already added to its segment's live count.
+ */
+int install_locked(struct pmkv *kv, struct shard *sh, struct install *in)
+{
+	const struct pmkv_record *old;
+	struct ientry *e;
+	bool created;
+
+	e = btree_upsert(&sh->t, &in->key, &created);
+	if (!e)
+		return pmkv_err(-ENOMEM, "no memory for the index");
+	if (created) {
+		e->off = in->off | (in->tomb ? IE_TOMB : 0);
+		e->count = 1;
+		e->seg = in->seg->slot;
+		in->was_live = false;
+		if (!in->tomb)
+			sh->nkeys++;
+		return 0;
+	}
+	e->count++;
+	old = kv_ptr(kv, IE_OFF(e));
+	in->was_live = !(e->off & IE_TOMB);
+	if (old->version < in->version) {
+		struct seg *os = kv->segs[e->seg];
+
+		__atomic_fetch_sub(&os->live, rec_size(old), __ATOMIC_RELAXED);
+		e->off = in->off | (in->tomb ? IE_TOMB : 0);
+		e->seg = in->seg->slot;
+		sh->nkeys += (uint64_t)!in->tomb - (uint64_t)in->was_live;
+	} else {
+		/* a newer version won the race: ours is dead on arrival */
+		__atomic_fetch_sub(&in->seg->live, in->size, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+static int write_one(struct pmkv *kv, const struct key *k, const void *val,
+		     uint32_t vlen, bool tomb, bool *was_live)
+{
+	struct install in = { .key = *k, .tomb = tomb };
+	struct pmkv_record hdr;
+	struct writer *w;
+	struct shard *sh;
+	struct seg *s;
+	int rc;
+
+	in.size = record_size(k->len, vlen);
+	w = writer_get(kv);
+	rc = segment_reserve(kv, w, in.size, &s);
+	if (rc) {
+		writer_put(w);
+		if (rc == -ENOSPC)
+			return pmkv_err(-ENOSPC,
+					"%s: pool full: no room for a record of %llu bytes",
+					kv->path, (unsigned long long)in.size);
+		return rc;
+	}
+	/* announce a lower bound before taking the version: see gc.c */
+	__atomic_store_n(&w->inflight, __atomic_load_n(&kv->version,
+			 __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	in.version = __atomic_fetch_add(&kv->version, 1, __ATOMIC_SEQ_CST);
+	in.seg = s;
+	in.off = s->off + s->used;
+	rec_prepare(&hdr, in.version, s->id, k->p, k->len, val, vlen,
+		    tomb ? PMKV_REC_TOMBSTONE : 0, 0);
+	rec_write(kv->persist, &w->pc, kv_ptr(kv, in.off), &hdr, k->p, val);
+	/*
+	 * The record must be durable before the index points at it: a reader
+	 * must never see what a crash could take away.
+	 */
+	kv->persist->fence(&w->pc);
+	__atomic_store_n(&s->used, s->used + in.size, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&s->live, in.size, __ATOMIC_RELAXED);
+
+	sh = shard_for(kv, k);
+	pthread_rwlock_wrlock(&sh->lock);
+	rc = install_locked(kv, sh, &in);
+	pthread_rwlock_unlock(&sh->lock);
+	__atomic_store_n(&w->inflight, 0, __ATOMIC_RELEASE);
+	if (s != w->seg)
+		__atomic_store_n(&s->open, false, __ATOMIC_RELEASE);
+	if (!rc) {
+		if (tomb)
+			w->deletes++;
+		else
+			w->puts++;
+	}
+	writer_put(w);
+	*was_live = in.was_live;
+	return rc;
+}
+
+int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
+	     size_t vlen)
+{
+	struct key k;
+	bool was_live;
+	int rc;
+
+	if (!kv)
+		return pmkv_err(-EINVAL, "kv is NULL");
+	rc = check_kv_args(key, klen);
+	if (rc)
+		return rc;
+	if (vlen > PMKV_VALUE_MAX)
+		return pmkv_err(-EINVAL, "value of %zu bytes; the limit is %u",
+				vlen, PMKV_VALUE_MAX);
+	if (!val && vlen)
+		return pmkv_err(-EINVAL, "val is NULL with %zu bytes", vlen);
+	rc = check_writable(kv);
+	if (rc)
+		return rc;
+	key_make(&k, key, klen);
+	return write_one(kv, &k, val, (uint32_t)vlen, false, &was_live);
+}
+
+/* the entry of a live key, with the shard's read lock held; NULL if none */
+static struct ientry *find_live(struct shard *sh,
+				const struct key *k)
+{
+	struct ientry *e = btree_find(&sh->t, k);
+
+	if (!e || (e->off & IE_TOMB))
+		return NULL;
+	return e;
+}
+
+int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
+	     size_t bufsz, size_t *vlen)
+{
+	const struct pmkv_record *r;
+	struct ientry *e;
+	struct shard *sh;
+	struct key k;
+	uint32_t n;
+	int rc;
+
+	if (!kv)
+		return pmkv_err(-EINVAL, "kv is NULL");
+	rc = check_kv_args(key, klen);
+	if (rc)
+		return rc;
+	if (!buf && bufsz)
+		return pmkv_err(-EINVAL, "buf is NULL with bufsz %zu", bufsz);
+	key_make(&k, key, klen);
+	sh = shard_for(kv, &k);
+	pthread_rwlock_rdlock(&sh->lock);
+	e = find_live(sh, &k);
+	if (!e) {
+		pthread_rwlock_unlock(&sh->lock);
+		return err_plain(-ENOENT, "no such key");
+	}
+	r = kv_ptr(kv, IE_OFF(e));
+	n = rec_vlen(r);
+	if (vlen)
+		*vlen = n;
+	if (bufsz < n) {
+		pthread_rwlock_unlock(&sh->lock);
+		return pmkv_err(-ENOBUFS, "value of %u bytes, buffer of %zu", n,
+				bufsz);
+	}
+	/* a media error must not come back as data */
+	if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
+		uint64_t off = IE_OFF(e);
+
+		pthread_rwlock_unlock(&sh->lock);
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: record at offset %llu fails its checksum",
+				kv->path, (unsigned long long)off);
+	}
+	if (n)
+		memcpy(buf, rec_val(r), n);
+	pthread_rwlock_unlock(&sh->lock);
+	__atomic_fetch_add(&writer_of_thread(kv)->gets, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int pmkv_exists(struct pmkv *kv, const void *key, size_t klen)
+{
+	struct shard *sh;
+	struct key k;
+	bool found;
+	int rc;
+
+	if (!kv)
+		return pmkv_err(-EINVAL, "kv is NULL");
+	rc = check_kv_args(key, klen);
+	if (rc)
+		return rc;
+	key_make(&k, key, klen);
+	sh = shard_for(kv, &k);
+	pthread_rwlock_rdlock(&sh->lock);
+	found = find_live(sh, &k) != NULL;
+	pthread_rwlock_unlock(&sh->lock);
+	return found ? 0 : err_plain(-ENOENT, "no such key");
+}
+
+int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
+{
+	struct shard *sh;
+	struct key k;
+	bool found, was_live;
+	int rc;
+
+	if (!kv)
+		return pmkv_err(-EINVAL, "kv is NULL");
+	rc = check_kv_args(key, klen);
+	if (rc)
+		return rc;
+	rc = check_writable(kv);
+	if (rc)
+		return rc;
+	key_make(&k, key, klen);
+	sh = shard_for(kv, &k);
+	/* an absent key costs no record */
+	pthread_rwlock_rdlock(&sh->lock);
+	found = find_live(sh, &k) != NULL;
+	pthread_rwlock_unlock(&sh->lock);
+	if (!found)
+		return err_plain(-ENOENT, "no such key");
+	rc = write_one(kv, &k, NULL, 0, true, &was_live);
+	if (rc)
+		return rc;
+	/* a concurrent delete got there first */
+	return was_live ? 0 : err_plain(-ENOENT, "no such key");
+}

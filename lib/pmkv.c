@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* pmkv.c -- the handle's lifecycle, information and statistics */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void pmkv_version(int *major, int *minor)
+{
+	if (major)
+		*major = PMKV_VERSION_MAJOR;
+	if (minor)
+		*minor = PMKV_VERSION_MINOR;
+}
+
+static int locks_init(struct pmkv *kv)
+{
+	pthread_rwlockattr_t ra;
+
+	/* writers first: a stream of gets must not starve a put */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	for (int i = 0; i < NSHARDS; i++) {
+		pthread_rwlock_init(&kv->shards[i].lock, &ra);
+		btree_init(&kv->shards[i].t, NULL);
+	}
+	pthread_rwlockattr_destroy(&ra);
+	for (int i = 0; i < NWRITERS; i++)
+		pthread_mutex_init(&kv->writers[i].lock, NULL);
+	pthread_mutex_init(&kv->gcw.lock, NULL);
+	pthread_mutex_init(&kv->seg_lock, NULL);
+	pthread_mutex_init(&kv->gc_lock, NULL);
+	return 0;
+}
+
+static void locks_fini(struct pmkv *kv)
+{
+	for (int i = 0; i < NSHARDS; i++) {
+		btree_destroy(&kv->shards[i].t);
+		pthread_rwlock_destroy(&kv->shards[i].lock);
+	}
+	for (int i = 0; i < NWRITERS; i++)
+		pthread_mutex_destroy(&kv->writers[i].lock);
+	pthread_mutex_destroy(&kv->gcw.lock);
+	pthread_mutex_destroy(&kv->seg_lock);
+	pthread_mutex_destroy(&kv->gc_lock);
+}
+
+int pmkv_open(const char *path, const struct pmkv_config *cfg,
+	      struct pmkv **kvp)
+{
+	struct pmkv *kv;
+	int rc;
+
+	if (!path || !kvp)
+		return pmkv_err(-EINVAL, "path or kv is NULL");
+	if (!*path)
+		return pmkv_err(-ENOENT, "path is empty");
+	log_init();
+	kv = aligned_alloc(CACHELINE, (sizeof(*kv) + CACHELINE - 1) &
+			   ~(size_t)(CACHELINE - 1));
+	if (!kv)
+		return pmkv_err(-ENOMEM, "no memory for a handle");
+	memset(kv, 0, sizeof(*kv));
+	kv->flags = cfg ? cfg->flags : 0;
+	kv->path = strdup(path);
+	if (!kv->path) {
+		free(kv);
+		return pmkv_err(-ENOMEM, "no memory for a handle");
+	}
+	locks_init(kv);
+	rc = pool_open(kv, path, cfg);
+	if (rc)
+		goto err_close_pool;
+	kv->segment_size = kv->sb->segment_size;
+	for (int i = 0; i < NSHARDS; i++)
+		kv->shards[i].t.base = kv->base;
+	rc = segment_table_init(kv);
+	if (rc)
+		goto err_close_pool;
+	rc = recovery_run(kv);
+	if (rc)
+		goto err_free_table;
+	/* reclamation needs one free segment; a full pool may not have it yet */
+	if (!kv->rdonly)
+		gc_refill_reserve(kv);
+	log_info("%s: opened, %s, %llu records recovered in %llu us", path,
+		 kv->persist->name, (unsigned long long)kv->recovered_records,
+		 (unsigned long long)(kv->recovery_ns / 1000));
+	*kvp = kv;
+	return 0;
+
+err_free_table:
+	segment_table_fini(kv);
+err_close_pool:
+	pool_close(kv);
+	locks_fini(kv);
+	free(kv->path);
+	free(kv);
+	return rc;
+}
+
+int pmkv_close(struct pmkv **kvp)
+{
+	struct pmkv *kv;
+
+	if (!kvp || !*kvp)
+		return 0;
+	kv = *kvp;
+	/* everything acknowledged is durable already: nothing to flush */
+	segment_table_fini(kv);
+	pool_close(kv);
+	locks_fini(kv);
+	free(kv->path);
+	free(kv);
+	*kvp = NULL;
+	return 0;
+}
+
+int pmkv_get_info(struct pmkv *kv, struct pmkv_info *info, size_t size)
+{
+	struct pmkv_info i = { 0 };
+
+	if (!kv || !info)
+		return pmkv_err(-EINVAL, "kv or info is NULL");
+	i.media = kv->media;
+	i.is_pmem = kv->is_pmem;
+	i.pmem_forced = kv->pmem_forced && kv->media == PMKV_MEDIA_FILE;
+	i.pool_size = kv->sb->pool_size;
+	i.segment_size = kv->segment_size;
+	i.format_major = kv->sb->format_major;
+	i.format_minor = kv->sb->format_minor;
+	i.device_align = kv->device_align;
+	memcpy(info, &i, size < sizeof(i) ? size : sizeof(i));
+	return 0;
+}
+
+int pmkv_get_stats(struct pmkv *kv, struct pmkv_stats *st, size_t size)
+{
+	struct pmkv_stats s = { 0 };
+
+	if (!kv || !st)
+		return pmkv_err(-EINVAL, "kv or st is NULL");
+	for (int i = 0; i < NSHARDS; i++) {
+		s.keys += __atomic_load_n(&kv->shards[i].nkeys, __ATOMIC_RELAXED);
+		s.index_bytes += __atomic_load_n(&kv->shards[i].t.bytes,
+						 __ATOMIC_RELAXED);
+	}
+	for (int i = 0; i < NWRITERS; i++) {
+		const struct writer *w = &kv->writers[i];
+
+		s.puts += __atomic_load_n(&w->puts, __ATOMIC_RELAXED);
+		s.deletes += __atomic_load_n(&w->deletes, __ATOMIC_RELAXED);
+		s.gets += __atomic_load_n(&w->gets, __ATOMIC_RELAXED);
+		s.fences += __atomic_load_n(&w->pc.fences, __ATOMIC_RELAXED);
+		s.flushed_bytes += __atomic_load_n(&w->pc.flushed_bytes,
+						   __ATOMIC_RELAXED);
+	}
+	s.fences += kv->gcw.pc.fences + kv->misc_pc.fences;
+	s.flushed_bytes += kv->gcw.pc.flushed_bytes + kv->misc_pc.flushed_bytes;
+	pthread_mutex_lock(&kv->seg_lock);
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		const struct seg *sg = kv->segs[i];
+
+		if (!sg)
+			continue;
+		s.segments++;
+		s.log_bytes_used += sg->size;
+		s.log_bytes_live += __atomic_load_n(&sg->live, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&kv->seg_lock);
+	s.index_bytes += sizeof(*kv) +
+			 (uint64_t)kv->nsegs_max * (sizeof(void *) + sizeof(uint32_t)) +
+			 (uint64_t)kv->nsegs * sizeof(struct seg);
+	s.gc_runs = kv->gc_runs;
+	s.gc_bytes_copied = kv->gc_bytes_copied;
+	s.recovery_ns = kv->recovery_ns;
+	s.recovered_records = kv->recovered_records;
+	memcpy(st, &s, size < sizeof(s) ? size : sizeof(s));
+	return 0;
+}

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * pool.c -- the libpmemobj pool: check the path, probe, create or open,
+ * and decide once how writes are made durable on this medium
+ *
+ * libpmemobj writes to a pool as soon as it opens it (it bumps run_id and
+ * recovers its lanes), and on Debian 12's 1.12 it dies with SIGBUS on an
+ * empty file. So before PMDK sees an existing path, a read-only probe
+ * checks that it is a libpmemobj pool of pmkv's layout whose superblock is
+ * sound: a foreign, damaged, truncated or newer pool is refused with
+ * nothing written. The probe reads libpmemobj's on-media header (format 6,
+ * measured with libpmemobj 1.12, doc/format.md); a pool of another PMDK
+ * format is refused as PMKV_E_VERSION rather than guessed at.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libpmem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* libpmemobj format 6 (PMDK 1.x): where its header keeps what we read */
+#define PMDK_SIGNATURE "PMEMOBJ"
+#define PMDK_MAJOR_OFF 8
+#define PMDK_MAJOR_KNOWN 6
+#define PMDK_LAYOUT_OFF 4096
+#define PMDK_ROOT_OFF_AT 6144
+#define PMDK_ROOT_SIZE_AT 6160
+#define PMDK_HEADER_END 8192
+
+enum probe_result {
+	PROBE_POOL,		/* a pmkv pool whose superblock validates */
+	PROBE_EMPTY,		/* zeros where a pool header would be */
+	PROBE_NO_ROOT,		/* pmkv layout, creation interrupted before the superblock */
+};
+
+static bool device_is_dax(dev_t rdev)
+{
+	char link[128], target[256];
+	const char *base;
+	ssize_t n;
+
+	/* a character device whose sysfs subsystem is "dax" */
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/subsystem",
+		 major(rdev), minor(rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	return strcmp(base, "dax") == 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static int probe_mapped(const char *path, const uint8_t *m, uint64_t size,
+			enum probe_result *res)
+{
+	char layout[64];
+	uint32_t major;
+	uint64_t root_off, root_size;
+
+	if (size >= 4096 && all_zero(m, 4096)) {
+		*res = PROBE_EMPTY;
+		return 0;
+	}
+	if (size < PMDK_HEADER_END || memcmp(m, PMDK_SIGNATURE, 8) != 0) {
+		if (size >= 8 && memcmp(m, PMDK_SIGNATURE, 8) == 0)
+			return pmkv_err(PMKV_E_CORRUPT,
+					"%s: truncated: %" PRIu64 " bytes, not even a whole pool header",
+					path, size);
+		return pmkv_err(PMKV_E_FOREIGN,
+				"%s: not a pmkv pool (no libpmemobj header; first bytes %02x %02x %02x %02x %02x %02x %02x %02x)",
+				path, m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]);
+	}
+	memcpy(&major, m + PMDK_MAJOR_OFF, sizeof(major));
+	if (major != PMDK_MAJOR_KNOWN)
+		return pmkv_err(PMKV_E_VERSION,
+				"%s: libpmemobj pool format %u; pmkv reads format %u",
+				path, major, PMDK_MAJOR_KNOWN);
+	memcpy(layout, m + PMDK_LAYOUT_OFF, sizeof(layout) - 1);
+	layout[sizeof(layout) - 1] = '\0';
+	if (strcmp(layout, PMKV_LAYOUT_NAME) != 0)
+		return pmkv_err(PMKV_E_FOREIGN,
+				"%s: a libpmemobj pool of layout \"%s\", not \"%s\"",
+				path, layout, PMKV_LAYOUT_NAME);
+	root_off = rd64(m + PMDK_ROOT_OFF_AT);
+	root_size = rd64(m + PMDK_ROOT_SIZE_AT);
+	if (root_off == 0) {
+		*res = PROBE_NO_ROOT;
+		return 0;
+	}
+	if (root_off > size || size - root_off < sizeof(struct pmkv_super))
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: truncated: %" PRIu64 " bytes, superblock at %" PRIu64,
+				path, size, root_off);
+	if (root_size < sizeof(struct pmkv_super))
+		return pmkv_err(PMKV_E_CORRUPT, "%s: superblock of %" PRIu64 " bytes",
+				path, root_size);
+	*res = PROBE_POOL;
+	return format_validate((const struct pmkv_super *)(m + root_off), size,
+			       path);
+}
+
+/* read-only look at fd's first size bytes */
+static int probe(const char *path, int fd, uint64_t size,
+		 enum probe_result *res)
+{
+	void *m;
+	int rc;
+
+	if (size == 0)
+		return pmkv_err(PMKV_E_FOREIGN, "%s: empty file (0 bytes), not a pmkv pool",
+				path);
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return pmkv_err(-errno, "%s: cannot map it to look at it: %s", path,
+				strerror(errno));
+	rc = probe_mapped(path, m, size, res);
+	munmap(m, size);
+	if (!rc && *res == PROBE_POOL && size < PMEMOBJ_MIN_POOL)
+		return pmkv_err(PMKV_E_CORRUPT, "%s: truncated to %" PRIu64 " bytes",
+				path, size);
+	return rc;
+}
+
+static int pmdk_error(const char *path, const char *what)
+{
+	int e = errno;
+
+	if (e == EAGAIN || e == EWOULDBLOCK)
+		return pmkv_err(-EBUSY, "%s: pool is open already, in this process or another (%s)",
+				path, pmemobj_errormsg());
+	if (e == EINVAL)
+		return pmkv_err(PMKV_E_CORRUPT, "%s: libpmemobj refuses to %s it: %s",
+				path, what, pmemobj_errormsg());
+	return pmkv_err(e ? -e : -EIO, "%s: libpmemobj cannot %s it: %s", path,
+			what, pmemobj_errormsg());
+}
+
+struct root_arg {
+	uint64_t pool_size;
+};
+
+static int root_ctor(PMEMobjpool *pop, void *ptr, void *arg)
+{
+	const struct root_arg *a = arg;
+
+	format_init(ptr, a->pool_size, format_segment_size_for(a->pool_size));
+	pmemobj_persist(pop, ptr, sizeof(struct pmkv_super));
+	return 0;
+}
+
+/* the superblock: made now when create is true, else it must be there */
+static int pool_root(struct pmkv *kv, bool create, uint64_t size)
+{
+	struct root_arg a = { .pool_size = size };
+	size_t have = pmemobj_root_size(kv->pop);
+	PMEMoid oid;
+
+	if (have == 0 && !create)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: pool creation was interrupted before the superblock; open with PMKV_F_CREATE to finish it",
+				kv->path);
+	if (have && have < sizeof(struct pmkv_super))
+		return pmkv_err(PMKV_E_CORRUPT, "%s: superblock of %zu bytes",
+				kv->path, have);
+	oid = pmemobj_root_construct(kv->pop, sizeof(struct pmkv_super),
+				     have ? NULL : root_ctor, &a);
+	if (OID_IS_NULL(oid))
+		return pmkv_err(errno == ENOMEM ? -ENOSPC : -EIO,
+				"%s: cannot make the superblock: %s", kv->path,
+				pmemobj_errormsg());
+	kv->sb = pmemobj_direct(oid);
+	return format_validate(kv->sb, size, kv->path);
+}
+
+/* whether the mapping at addr was made with MAP_SYNC (VmFlags "sf") */
+static bool mapping_is_sync(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	bool in = false, sync = false;
+	char line[512];
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') <
+		    strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			sync = strstr(line, " sf") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return sync;
+}
+
+static bool file_is_dax(const char *path)
+{
+#if HAVE_STATX_ATTR_DAX
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_DAX))
+		return stx.stx_attributes & STATX_ATTR_DAX;
+#else
+	(void)path;
+#endif
+	return false;
+}
+
+/* decided once: the hot paths only follow kv->persist */
+static int pool_media(struct pmkv *kv, bool devdax, uint64_t size)
+{
+	const char *force = getenv("PMEM_IS_PMEM_FORCE");
+
+	kv->pmem_forced = force && strcmp(force, "1") == 0;
+	if (devdax) {
+		/* device DAX has no page cache: flushes reach the medium */
+		kv->media = PMKV_MEDIA_DEVDAX;
+		kv->is_pmem = true;
+	} else if (file_is_dax(kv->path)) {
+		kv->media = PMKV_MEDIA_FSDAX;
+		if (!mapping_is_sync(kv->base) && !kv->pmem_forced)
+			return pmkv_err(PMKV_E_GRANULARITY,
+					"%s: the file is DAX but the kernel did not map it MAP_SYNC; flushes from user space would not be durable",
+					kv->path);
+		kv->is_pmem = true;
+	} else {
+		kv->media = PMKV_MEDIA_FILE;
+		kv->is_pmem = pmem_is_pmem(kv->base, size);
+	}
+	kv->persist = kv->is_pmem ? &persist_pmem : &persist_msync;
+	return 0;
+}
+
+static int create_new_file(struct pmkv *kv, const struct pmkv_config *cfg)
+{
+	uint64_t size = cfg->size ? cfg->size : PMKV_POOL_DEFAULT;
+	int rc;
+
+	kv->pop = pmemobj_create(kv->path, PMKV_LAYOUT_NAME, size, cfg->mode);
+	if (!kv->pop) {
+		if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+			return pmkv_err(-ENOSPC, "%s: no room for a pool of %" PRIu64 " bytes: %s",
+					kv->path, size, pmemobj_errormsg());
+		return pmdk_error(kv->path, "create");
+	}
+	kv->base = (uint8_t *)kv->pop;
+	rc = pool_root(kv, true, size);
+	if (rc)
+		return rc;
+	return pool_media(kv, false, size);
+}
+
+int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
+{
+	static const struct pmkv_config dflt = { .mode = 0600 };
+	enum probe_result res = PROBE_POOL;
+	bool devdax = false, create;
+	uint64_t size, align = 0;
+	struct stat st;
+	int fd, rc;
+
+	if (!cfg)
+		cfg = &dflt;
+	create = cfg->flags & PMKV_F_CREATE;
+	kv->rdonly = cfg->flags & PMKV_F_RDONLY;
+	if (stat(path, &st)) {
+		if (errno == ENOENT && !strncmp(path, "/dev/dax", 8))
+			return pmkv_err(-ENOENT, "%s: no such devdax device (`daxctl list` shows those there are)",
+					path);
+		if (errno == ENOENT && create)
+			return create_new_file(kv, cfg);
+		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+	}
+	if (S_ISDIR(st.st_mode))
+		return pmkv_err(-EISDIR, "%s: is a directory", path);
+	if (S_ISCHR(st.st_mode)) {
+		if (!device_is_dax(st.st_rdev))
+			return pmkv_err(-EINVAL, "%s: a character device that is not device DAX",
+					path);
+		devdax = true;
+		rc = device_dax_info(path, &size, &align);
+		if (rc)
+			return rc;
+		kv->device_align = align;
+		if (cfg->size && cfg->size != size)
+			return pmkv_err(-EINVAL, "%s: a devdax pool takes the whole device (%" PRIu64 " bytes), not %" PRIu64,
+					path, size, cfg->size);
+	} else if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else {
+		return pmkv_err(-EINVAL, "%s: neither a regular file nor a devdax device",
+				path);
+	}
+	if (create && (cfg->flags & PMKV_F_EXCL))
+		return pmkv_err(-EEXIST, "%s: exists, and PMKV_F_EXCL asks for a new pool",
+				path);
+
+	/* libpmemobj maps pools read-write whatever we do with them */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+	if (size == 0 && create && !devdax) {
+		/* an empty file is a place to create a pool in */
+		uint64_t want = cfg->size ? cfg->size : PMKV_POOL_DEFAULT;
+
+		rc = posix_fallocate(fd, 0, (off_t)want);
+		if (rc) {
+			if (ftruncate(fd, 0))
+				rc = errno;
+			close(fd);
+			return pmkv_err(-rc, "%s: cannot grow it to %" PRIu64 " bytes: %s",
+					path, want, strerror(rc));
+		}
+		size = want;
+		res = PROBE_EMPTY;
+		rc = 0;
+	} else {
+		rc = probe(path, fd, size, &res);
+	}
+	close(fd);
+	if (rc)
+		return rc;
+	if (res == PROBE_EMPTY && !create)
+		return pmkv_err(PMKV_E_FOREIGN, "%s: holds no pool (it starts with zeros); PMKV_F_CREATE would make one",
+				path);
+	if (res == PROBE_EMPTY && !devdax && size < PMEMOBJ_MIN_POOL)
+		return pmkv_err(PMKV_E_FOREIGN, "%s: %" PRIu64 " bytes of zeros: too small for a pool",
+				path, size);
+
+	if (res == PROBE_EMPTY) {
+		kv->pop = pmemobj_create(path, PMKV_LAYOUT_NAME, 0, 0);
+		if (!kv->pop) {
+			rc = pmdk_error(path, "create");
+			if (st.st_size == 0 && !devdax && truncate(path, 0))
+				log_err("%s: cannot shrink it back: %s", path,
+					strerror(errno));
+			return rc;
+		}
+	} else {
+		kv->pop = pmemobj_open(path, PMKV_LAYOUT_NAME);
+		if (!kv->pop)
+			return pmdk_error(path, "open");
+	}
+	kv->base = (uint8_t *)kv->pop;
+	rc = pool_root(kv, res != PROBE_POOL, size);
+	if (rc)
+		return rc;
+	return pool_media(kv, devdax, size);
+}
+
+void pool_close(struct pmkv *kv)
+{
+	if (kv->pop)
+		pmemobj_close(kv->pop);
+	kv->pop = NULL;
+}

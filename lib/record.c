@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* record.c -- encoding, checksumming and validating log records */
+#include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "internal.h"
+
+uint64_t key_prefix(const void *k, size_t len)
+{
+	uint8_t b[8] = { 0 };
+
+	memcpy(b, k, len < 8 ? len : 8);
+	return ((uint64_t)b[0] << 56) | ((uint64_t)b[1] << 48) |
+	       ((uint64_t)b[2] << 40) | ((uint64_t)b[3] << 32) |
+	       ((uint64_t)b[4] << 24) | ((uint64_t)b[5] << 16) |
+	       ((uint64_t)b[6] << 8) | (uint64_t)b[7];
+}
+
+/* memcmp order, a shorter key first on a common prefix */
+int key_cmp_bytes(const uint8_t *a, uint32_t alen, const uint8_t *b,
+		  uint32_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+/* the checksum covers everything after the csum field */
+uint64_t rec_csum(const struct pmkv_record *hdr, const void *key,
+		  const void *val)
+{
+	uint32_t vlen = hdr->vlen_flags & PMKV_REC_VLEN_MASK;
+	size_t hlen = sizeof(*hdr) - sizeof(hdr->csum);
+	uint8_t small[512];
+	XXH3_state_t st;
+
+	/* one pass over a contiguous copy is faster for typical records */
+	if (hlen + hdr->klen + vlen <= sizeof(small)) {
+		memcpy(small, &hdr->version, hlen);
+		memcpy(small + hlen, key, hdr->klen);
+		if (vlen)
+			memcpy(small + hlen + hdr->klen, val, vlen);
+		return XXH3_64bits(small, hlen + hdr->klen + vlen);
+	}
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, &hdr->version, hlen);
+	XXH3_64bits_update(&st, key, hdr->klen);
+	if (vlen)
+		XXH3_64bits_update(&st, val, vlen);
+	return XXH3_64bits_digest(&st);
+}
+
+void rec_prepare(struct pmkv_record *hdr, uint64_t version, uint64_t seg_id,
+		 const void *key, uint32_t klen, const void *val,
+		 uint32_t vlen, uint32_t flags, uint32_t batch_count)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = version;
+	hdr->segment_id = seg_id;
+	hdr->klen = klen;
+	hdr->vlen_flags = vlen | flags;
+	hdr->batch_count = batch_count;
+	hdr->csum = rec_csum(hdr, key, val);
+}
+
+bool rec_valid(const struct pmkv_record *r, uint64_t avail, uint64_t seg_id,
+	       uint32_t key_max, uint32_t value_max)
+{
+	uint32_t vlen;
+
+	if (avail < sizeof(*r))
+		return false;
+	if (r->version == 0 || r->segment_id != seg_id)
+		return false;
+	vlen = rec_vlen(r);
+	if (r->klen == 0 || r->klen > key_max || vlen > value_max)
+		return false;
+	if ((r->vlen_flags & PMKV_REC_TOMBSTONE) && vlen)
+		return false;
+	if (record_size(r->klen, vlen) > avail)
+		return false;
+	return rec_csum(r, rec_key(r), rec_val(r)) == r->csum;
+}
+
+void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
+	       void *dst, const struct pmkv_record *hdr, const void *key,
+	       const void *val)
+{
+	uint32_t vlen = hdr->vlen_flags & PMKV_REC_VLEN_MASK;
+	uint64_t size = record_size(hdr->klen, vlen);
+	uint8_t *d = dst;
+	uint8_t small[1024];
+	size_t tail;
+
+	/* one copy of a contiguous image for typical records */
+	if (size <= sizeof(small)) {
+		memcpy(small, hdr, sizeof(*hdr));
+		memcpy(small + sizeof(*hdr), key, hdr->klen);
+		if (vlen)
+			memcpy(small + sizeof(*hdr) + hdr->klen, val, vlen);
+		tail = size - sizeof(*hdr) - hdr->klen - vlen;
+		memset(small + size - tail, 0, tail);
+		ops->copy(pc, d, small, size);
+		return;
+	}
+	ops->copy(pc, d, hdr, sizeof(*hdr));
+	ops->copy(pc, d + sizeof(*hdr), key, hdr->klen);
+	if (vlen)
+		ops->copy(pc, d + sizeof(*hdr) + hdr->klen, val, vlen);
+	tail = size - sizeof(*hdr) - hdr->klen - vlen;
+	if (tail) {
+		static const uint8_t zero[PMKV_REC_ALIGN];
+
+		ops->copy(pc, d + size - tail, zero, tail);
+	}
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * scan.c -- ordered iteration: merge the shards, copy records out
+ *
+ * Each shard has a cursor that copies a few records at a time into its own
+ * buffer under the shard's read lock, then lets go of the lock: callbacks
+ * and callers hold no lock and may call pmkv again, and no pointer handed
+ * out points into the pool (reclamation may move records). A refill seeks
+ * past the last key taken from that shard, so a shard yields strictly
+ * increasing keys; the shards hold disjoint keys, so the merge does too.
+ * A key present and unchanged for the whole scan is found by the seek.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* records per refill: few on the first (a seek may read one key), more later */
+#define REFILL_FIRST 2
+#define REFILL_MAX 64
+#define BUF_MIN 4096
+
+struct item {
+	size_t koff, voff;
+	uint32_t klen, vlen;
+};
+
+struct cursor {
+	uint8_t *buf;
+	size_t cap;
+	struct item items[REFILL_MAX];
+	uint32_t n, pos, want;
+	uint8_t *from;		/* refill from this key (exclusive when strict) */
+	uint32_t from_len, from_cap;
+	bool strict, have_from, done;
+};
+
+struct pmkv_iter {
+	struct pmkv *kv;
+	struct cursor c[NSHARDS];
+	unsigned heap[NSHARDS];	/* shards with records, smallest key on top */
+	unsigned nheap;
+	uint8_t *end;		/* exclusive bound, NULL: none */
+	uint32_t elen;
+};
+
+static const uint8_t *cur_key(const struct cursor *c, uint32_t *len)
+{
+	const struct item *it = &c->items[c->pos];
+
+	*len = it->klen;
+	return c->buf + it->koff;
+}
+
+static int set_from(struct cursor *c, const void *k, uint32_t len, bool strict)
+{
+	if (len > c->from_cap) {
+		uint8_t *n = realloc(c->from, len);
+
+		if (!n)
+			return pmkv_err(-ENOMEM, "no memory for an iterator key");
+		c->from = n;
+		c->from_cap = len;
+	}
+	if (len)
+		memcpy(c->from, k, len);
+	c->from_len = len;
+	c->strict = strict;
+	c->have_from = true;
+	return 0;
+}
+
+static int refill(struct pmkv_iter *it, unsigned si)
+{
+	struct shard *sh = &it->kv->shards[si];
+	struct cursor *c = &it->c[si];
+	struct bt_cursor bc;
+	struct key from;
+	size_t used = 0;
+	int rc = 0;
+
+	c->n = c->pos = 0;
+	if (c->done)
+		return 0;
+	if (c->have_from)
+		key_make(&from, c->from, c->from_len);
+	pthread_rwlock_rdlock(&sh->lock);
+	btree_seek(&sh->t, c->have_from ? &from : NULL, c->strict, &bc);
+	for (;;) {
+		const struct pmkv_record *r;
+		struct ientry *e = btree_cur(&bc);
+		struct item *item;
+		size_t need;
+
+		if (!e) {
+			c->done = true;
+			break;
+		}
+		btree_next(&bc);
+		if (e->off & IE_TOMB)
+			continue;
+		r = kv_ptr(it->kv, IE_OFF(e));
+		if (it->end && key_cmp_bytes(rec_key(r), r->klen, it->end,
+					     it->elen) >= 0) {
+			c->done = true;
+			break;
+		}
+		if (c->n == c->want)
+			break;
+		need = (size_t)r->klen + rec_vlen(r);
+		if (used + need > c->cap) {
+			size_t ncap;
+			uint8_t *nb;
+
+			if (c->n)
+				break;	/* the rest on the next refill */
+			ncap = need > BUF_MIN ? need : BUF_MIN;
+			nb = realloc(c->buf, ncap);
+			if (!nb) {
+				rc = pmkv_err(-ENOMEM, "no memory for a record of %zu bytes",
+					      need);
+				break;
+			}
+			c->buf = nb;
+			c->cap = ncap;
+		}
+		if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
+			rc = pmkv_err(PMKV_E_CORRUPT,
+				      "%s: record at offset %llu fails its checksum",
+				      it->kv->path, (unsigned long long)IE_OFF(e));
+			break;
+		}
+		item = &c->items[c->n++];
+		item->koff = used;
+		item->klen = r->klen;
+		memcpy(c->buf + used, rec_key(r), r->klen);
+		used += r->klen;
+		item->voff = used;
+		item->vlen = rec_vlen(r);
+		memcpy(c->buf + used, rec_val(r), item->vlen);
+		used += item->vlen;
+	}
+	pthread_rwlock_unlock(&sh->lock);
+	if (rc) {
+		c->n = 0;
+		return rc;
+	}
+	if (c->n) {
+		const struct item *last = &c->items[c->n - 1];
+
+		rc = set_from(c, c->buf + last->koff, last->klen, true);
+	}
+	if (c->want < REFILL_MAX)
+		c->want *= 2;
+	return rc;
+}
+
+static bool less(const struct pmkv_iter *it, unsigned a, unsigned b)
+{
+	uint32_t la, lb;
+	const uint8_t *ka = cur_key(&it->c[a], &la);
+	const uint8_t *kb = cur_key(&it->c[b], &lb);
+
+	return key_cmp_bytes(ka, la, kb, lb) < 0;
+}
+
+static void sift_down(struct pmkv_iter *it, unsigned i)
+{
+	for (;;) {
+		unsigned l = 2 * i + 1, r = l + 1, m = i, t;
+
+		if (l < it->nheap && less(it, it->heap[l], it->heap[m]))
+			m = l;
+		if (r < it->nheap && less(it, it->heap[r], it->heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = it->heap[i];
+		it->heap[i] = it->heap[m];
+		it->heap[m] = t;
+		i = m;
+	}
+}
+
+int pmkv_iter_new(struct pmkv *kv, struct pmkv_iter **itp)
+{
+	struct pmkv_iter *it;
+
+	if (!kv || !itp)
+		return pmkv_err(-EINVAL, "kv or it is NULL");
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return pmkv_err(-ENOMEM, "no memory for an iterator");
+	it->kv = kv;
+	*itp = it;
+	return 0;
+}
+
+void pmkv_iter_free(struct pmkv_iter **itp)
+{
+	struct pmkv_iter *it;
+
+	if (!itp || !*itp)
+		return;
+	it = *itp;
+	for (unsigned i = 0; i < NSHARDS; i++) {
+		free(it->c[i].buf);
+		free(it->c[i].from);
+	}
+	free(it->end);
+	free(it);
+	*itp = NULL;
+}
+
+/* position at the first key >= key, below the iterator's end bound */
+static int iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
+{
+	int rc;
+
+	it->nheap = 0;
+	for (unsigned i = 0; i < NSHARDS; i++) {
+		struct cursor *c = &it->c[i];
+
+		c->done = false;
+		c->have_from = false;
+		c->want = REFILL_FIRST;
+		if (key) {
+			rc = set_from(c, key, (uint32_t)klen, false);
+			if (rc)
+				return rc;
+		}
+		rc = refill(it, i);
+		if (rc) {
+			it->nheap = 0;
+			return rc;
+		}
+		if (c->n)
+			it->heap[it->nheap++] = i;
+	}
+	for (unsigned i = it->nheap / 2; i-- > 0;)
+		sift_down(it, i);
+	return it->nheap ? 0 : -ENOENT;
+}
+
+int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
+{
+	int rc;
+
+	if (!it)
+		return pmkv_err(-EINVAL, "iterator is NULL");
+	if (key) {
+		rc = check_kv_args(key, klen);
+		if (rc)
+			return rc;
+	}
+	rc = iter_seek(it, key, klen);
+	if (rc == -ENOENT)
+		return err_plain(-ENOENT, "no key at or after the seek key");
+	return rc;
+}
+
+int pmkv_iter_next(struct pmkv_iter *it)
+{
+	struct cursor *c;
+	unsigned top;
+	int rc;
+
+	if (!it)
+		return pmkv_err(-EINVAL, "iterator is NULL");
+	if (!it->nheap)
+		return err_plain(-ENOENT, "iterator is at the end");
+	top = it->heap[0];
+	c = &it->c[top];
+	if (++c->pos == c->n) {
+		rc = refill(it, top);
+		if (rc) {
+			it->nheap = 0;
+			return rc;
+		}
+		if (!c->n)
+			it->heap[0] = it->heap[--it->nheap];
+	}
+	if (!it->nheap)
+		return err_plain(-ENOENT, "iterator is at the end");
+	sift_down(it, 0);
+	return 0;
+}
+
+int pmkv_iter_key(const struct pmkv_iter *it, const void **key, size_t *klen)
+{
+	uint32_t len;
+
+	if (!it || !key || !klen)
+		return pmkv_err(-EINVAL, "NULL argument");
+	if (!it->nheap)
+		return err_plain(-ENOENT, "iterator is not on a key");
+	*key = cur_key(&it->c[it->heap[0]], &len);
+	*klen = len;
+	return 0;
+}
+
+int pmkv_iter_value(const struct pmkv_iter *it, const void **val,
+		    size_t *vlen)
+{
+	const struct cursor *c;
+
+	if (!it || !val || !vlen)
+		return pmkv_err(-EINVAL, "NULL argument");
+	if (!it->nheap)
+		return err_plain(-ENOENT, "iterator is not on a key");
+	c = &it->c[it->heap[0]];
+	*val = c->buf + c->items[c->pos].voff;
+	*vlen = c->items[c->pos].vlen;
+	return 0;
+}
+
+int pmkv_scan(struct pmkv *kv, const void *start, size_t slen,
+	      const void *end, size_t elen, pmkv_scan_cb cb, void *arg)
+{
+	struct pmkv_iter *it;
+	int rc;
+
+	if (!kv || !cb)
+		return pmkv_err(-EINVAL, "kv or cb is NULL");
+	if (start && (rc = check_kv_args(start, slen)))
+		return rc;
+	if (end && (rc = check_kv_args(end, elen)))
+		return rc;
+	rc = pmkv_iter_new(kv, &it);
+	if (rc)
+		return rc;
+	if (end) {
+		it->end = malloc(elen);
+		if (!it->end) {
+			pmkv_iter_free(&it);
+			return pmkv_err(-ENOMEM, "no memory for the end key");
+		}
+		memcpy(it->end, end, elen);
+		it->elen = (uint32_t)elen;
+	}
+	for (rc = iter_seek(it, start, slen); rc == 0; rc = pmkv_iter_next(it)) {
+		const struct cursor *c = &it->c[it->heap[0]];
+		const struct item *item = &c->items[c->pos];
+		int stop = cb(c->buf + item->koff, item->klen,
+			      c->buf + item->voff, item->vlen, arg);
+
+		if (stop) {
+			pmkv_iter_free(&it);
+			return stop;
+		}
+	}
+	pmkv_iter_free(&it);
+	return rc == -ENOENT ? 0 : rc;
+}
