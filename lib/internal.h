@@ -140,7 +140,6 @@ void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
  * tombstone may go only when it is the last.
  */
 struct ientry {
-	uint64_t prefix;
 	uint64_t off;
 	uint32_t count;
 	uint32_t seg;
@@ -290,6 +289,9 @@ struct install {
 };
 int install_locked(struct pmkv *kv, struct shard *sh, struct install *in);
 int check_kv_args(const void *key, size_t klen);
+
+/* check.c: verify every invariant; the handle must be quiet */
+int check_run(struct pmkv *kv);
 
 /* recovery.c */
 int recovery_run(struct pmkv *kv);

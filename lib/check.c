@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * check.c -- walk every structure and verify the invariants that the
+ * commit protocol, reclamation and recovery rely on
+ *
+ * For tests and the crash harness: the handle must be quiet (no other
+ * thread using it). Verified:
+ *   - every record up to a segment's end of log is valid, batches whole;
+ *   - every record's key has an index entry whose count equals the number
+ *     of records of that key on media, and whose newest record it names;
+ *   - no record of a key is newer than the one its entry names;
+ *   - each segment's live bytes are the sizes of the records entries name;
+ *   - each shard's key count is its number of non-tombstone entries.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct tally {
+	const struct ientry *e;
+	uint32_t records;
+	bool head_seen;
+};
+
+struct tally_map {
+	struct tally *slots;
+	size_t mask;
+};
+
+static struct tally *tally_of(struct tally_map *m, const struct ientry *e)
+{
+	size_t i = ((uintptr_t)e >> 3) * 0x9e3779b97f4a7c15ULL & m->mask;
+
+	while (m->slots[i].e && m->slots[i].e != e)
+		i = (i + 1) & m->mask;
+	m->slots[i].e = e;
+	return &m->slots[i];
+}
+
+static uint64_t entries_total(struct pmkv *kv)
+{
+	uint64_t n = 0;
+
+	for (int s = 0; s < NSHARDS; s++) {
+		struct bt_cursor c;
+
+		btree_seek(&kv->shards[s].t, NULL, false, &c);
+		for (; btree_cur(&c); btree_next(&c))
+			n++;
+	}
+	return n;
+}
+
+static int check_record(struct pmkv *kv, struct tally_map *m, struct seg *s,
+			uint64_t off, uint64_t *live)
+{
+	const struct pmkv_record *r = kv_ptr(kv, off), *h;
+	struct ientry *e;
+	struct tally *t;
+	struct key k;
+
+	key_make(&k, rec_key(r), r->klen);
+	e = btree_find(&kv->shards[index_shard_of(&k)].t, &k);
+	if (!e)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"check: record at %llu in segment %llu has no index entry",
+				(unsigned long long)off, (unsigned long long)s->id);
+	h = kv_ptr(kv, IE_OFF(e));
+	if (r->version > h->version)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"check: record at %llu has version %llu, newer than the entry's %llu",
+				(unsigned long long)off, (unsigned long long)r->version,
+				(unsigned long long)h->version);
+	t = tally_of(m, e);
+	t->records++;
+	if (IE_OFF(e) == off) {
+		if (kv->segs[e->seg] != s)
+			return pmkv_err(PMKV_E_CORRUPT,
+					"check: entry of record at %llu names segment slot %u",
+					(unsigned long long)off, e->seg);
+		if (!!(e->off & IE_TOMB) != !!(r->vlen_flags & PMKV_REC_TOMBSTONE))
+			return pmkv_err(PMKV_E_CORRUPT,
+					"check: entry and record at %llu disagree on deletion",
+					(unsigned long long)off);
+		t->head_seen = true;
+		*live += rec_size(r);
+	}
+	return 0;
+}
+
+static int check_segments(struct pmkv *kv, struct tally_map *m)
+{
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		struct seg *s = kv->segs[i];
+		uint64_t off, end, live = 0;
+		int rc;
+
+		if (!s)
+			continue;
+		end = s->off + s->used;
+		for (off = s->off + PMKV_SEGMENT_DATA; off < end;) {
+			const struct pmkv_record *r = kv_ptr(kv, off);
+
+			if (!rec_valid(r, s->off + s->size - off, s->id,
+				       kv->sb->key_max, kv->sb->value_max))
+				return pmkv_err(PMKV_E_CORRUPT,
+						"check: invalid record at %llu in segment %llu (end of log %llu)",
+						(unsigned long long)off,
+						(unsigned long long)s->id,
+						(unsigned long long)end);
+			rc = check_record(kv, m, s, off, &live);
+			if (rc)
+				return rc;
+			off += rec_size(r);
+		}
+		if (off != end)
+			return pmkv_err(PMKV_E_CORRUPT,
+					"check: segment %llu's last record ends at %llu, past %llu",
+					(unsigned long long)s->id, (unsigned long long)off,
+					(unsigned long long)end);
+		if (live != s->live)
+			return pmkv_err(PMKV_E_CORRUPT,
+					"check: segment %llu has %llu live bytes, counted %llu",
+					(unsigned long long)s->id,
+					(unsigned long long)live,
+					(unsigned long long)s->live);
+	}
+	return 0;
+}
+
+static int check_entries(struct pmkv *kv, struct tally_map *m)
+{
+	for (int sh = 0; sh < NSHARDS; sh++) {
+		uint64_t nkeys = 0;
+		struct bt_cursor c;
+		struct ientry *e;
+
+		btree_seek(&kv->shards[sh].t, NULL, false, &c);
+		for (; (e = btree_cur(&c)); btree_next(&c)) {
+			struct tally *t = tally_of(m, e);
+
+			if (!t->head_seen || t->records != e->count)
+				return pmkv_err(PMKV_E_CORRUPT,
+						"check: entry for record at %llu counts %u records, found %u%s",
+						(unsigned long long)IE_OFF(e), e->count,
+						t->records,
+						t->head_seen ? "" : ", its record not in any segment");
+			if (!(e->off & IE_TOMB))
+				nkeys++;
+		}
+		if (nkeys != kv->shards[sh].nkeys)
+			return pmkv_err(PMKV_E_CORRUPT,
+					"check: shard %d counts %llu keys, has %llu", sh,
+					(unsigned long long)kv->shards[sh].nkeys,
+					(unsigned long long)nkeys);
+	}
+	return 0;
+}
+
+int check_run(struct pmkv *kv)
+{
+	struct tally_map m;
+	size_t n = 16;
+	int rc;
+
+	while (n < 2 * entries_total(kv) + 16)
+		n *= 2;
+	m.slots = calloc(n, sizeof(*m.slots));
+	if (!m.slots)
+		return pmkv_err(-ENOMEM, "check: no memory for %zu tallies", n);
+	m.mask = n - 1;
+	rc = check_segments(kv, &m);
+	if (!rc)
+		rc = check_entries(kv, &m);
+	free(m.slots);
+	return rc;
+}
