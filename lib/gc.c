@@ -38,6 +38,13 @@ struct copy {
 	bool tomb;
 };
 
+/*
+ * Reclaiming a segment that is nearly all live moves a lot to gain a
+ * little, and a full pool would do it over and over before giving up: a
+ * victim must have at least this share of dead bytes.
+ */
+#define VICTIM_MIN_DEAD_SHIFT 4	/* 1/16 */
+
 static struct seg *pick_victim(struct pmkv *kv)
 {
 	struct seg *best = NULL;
@@ -55,6 +62,8 @@ static struct seg *pick_victim(struct pmkv *kv)
 		if (s->size > kv->segment_size && live)
 			continue;
 		dead = s->size - live;
+		if (dead < s->size >> VICTIM_MIN_DEAD_SHIFT)
+			continue;
 		if (dead > best_dead) {
 			best = s;
 			best_dead = dead;
@@ -85,7 +94,6 @@ static int gc_room(struct pmkv *kv, uint64_t n, struct seg **out)
 
 		if (rc)
 			return rc;
-		w->seg->open = true;
 	}
 	if (w->seg->used + n > w->seg->size)
 		return -ENOSPC;
@@ -95,15 +103,10 @@ static int gc_room(struct pmkv *kv, uint64_t n, struct seg **out)
 
 int gc_refill_reserve(struct pmkv *kv)
 {
-	int rc;
-
 	if (kv->reserve)
 		return 0;
-	rc = segment_alloc(kv, kv->segment_size, &kv->reserve);
-	if (rc)
-		return rc;
-	kv->reserve->open = true;	/* never a victim */
-	return 0;
+	/* allocated open: never a victim */
+	return segment_alloc(kv, kv->segment_size, &kv->reserve);
 }
 
 /* step 1 for one record: copy it if it is live; false on no room */

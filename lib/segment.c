@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "internal.h"
@@ -58,6 +60,8 @@ static struct seg *desc_new(struct pmkv *kv, uint64_t off, uint64_t id,
 	s->id = id;
 	s->size = size;
 	s->used = PMKV_SEGMENT_DATA;
+	/* open until its user closes it: reclamation must not take it empty */
+	s->open = true;
 	s->slot = kv->free_slots[--kv->nfree_slots];
 	kv->segs[s->slot] = s;
 	kv->nsegs++;
@@ -67,6 +71,26 @@ static struct seg *desc_new(struct pmkv *kv, uint64_t off, uint64_t id,
 static uint64_t header_csum(const struct pmkv_segment *h)
 {
 	return XXH64(h, offsetof(struct pmkv_segment, csum), 0);
+}
+
+/*
+ * Fault a new segment's pages in with one call rather than one fault per
+ * page on the put path (on tmpfs each of those also zeroes a page). Best
+ * effort: kernels before 5.14 say EINVAL and the puts fault as before.
+ */
+static void prefault(void *addr, uint64_t size)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)addr + pg - 1) & ~(pg - 1);
+	uintptr_t hi = ((uintptr_t)addr + size) & ~(pg - 1);
+
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)addr;
+	(void)size;
+#endif
 }
 
 struct ctor_arg {
@@ -89,7 +113,8 @@ static int segment_ctor(PMEMobjpool *pop, void *ptr, void *arg)
 }
 
 /*
- * A new segment of size bytes. -ENOSPC when libpmemobj has no room (the
+ * A new segment of size bytes, open: the caller closes it when it is done
+ * appending. -ENOSPC when libpmemobj has no room (the
  * caller may reclaim and retry); no message is set for that case.
  */
 int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
@@ -125,6 +150,7 @@ int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 		pmemobj_free(&oid);
 		return pmkv_err(-ENOMEM, "no memory for a segment descriptor");
 	}
+	prefault(kv_ptr(kv, s->off), size);
 	*out = s;
 	return 0;
 }
@@ -159,6 +185,8 @@ int segment_adopt(struct pmkv *kv, PMEMoid oid, struct seg **out)
 	}
 	pthread_mutex_lock(&kv->seg_lock);
 	s = desc_new(kv, oid.off, h->id, h->size);
+	if (s)
+		s->open = false;	/* nobody appends to a recovered segment */
 	pthread_mutex_unlock(&kv->seg_lock);
 	if (!s)
 		return pmkv_err(-ENOMEM, "no memory for a segment descriptor");
@@ -250,7 +278,6 @@ int segment_reserve(struct pmkv *kv, struct writer *w, uint64_t n,
 	}
 	if (rc)
 		return rc;
-	s->open = true;
 	if (n <= payload)
 		w->seg = s;
 	*out = s;
