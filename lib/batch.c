@@ -6,8 +6,11 @@
  * one version; the first carries the number of records. ONE fence makes
  * them durable; recovery applies a batch only when every record of it is
  * valid, so a crash before the fence leaves none of it. Publication takes
- * the write locks of every shard involved, in shard order, so a concurrent
- * get sees all of the batch or none of it.
+ * the write locks of every shard involved, in shard order, and holds them
+ * until all of it is published, so a concurrent get sees all of the batch
+ * or none of it. If the index runs out of memory half way, what was added
+ * is removed and the batch retracted (record_retract() on its first
+ * record), so the commit fails with nothing changed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -157,6 +160,7 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	struct writer *w;
 	struct seg *s;
 	uint64_t version, off;
+	uint32_t prepared;
 	int rc = 0;
 
 	if (!b)
@@ -174,7 +178,12 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	if (!in)
 		return pmkv_err(-ENOMEM, "no memory to commit %u operations", b->n);
 
+	for (uint32_t i = 0; i < b->n; i++) {
+		key_make(&in[i].key, b->ops[i].key, b->ops[i].klen);
+		locked[index_shard_of(&in[i].key)] = true;
+	}
 	w = writer_get(kv);
+	/* may reclaim space, which takes shard locks: before ours */
 	rc = segment_reserve(kv, w, b->bytes, &s);
 	if (rc) {
 		writer_put(w);
@@ -202,26 +211,56 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 		in[i].version = version;
 		in[i].seg = s;
 		in[i].tomb = o->tomb;
-		key_make(&in[i].key, o->key, o->klen);
 		off += in[i].size;
 	}
 	/* every record of the batch is durable, or (to recovery) none is */
 	kv->persist->fence(&w->pc);
-	__atomic_store_n(&s->used, off - s->off, __ATOMIC_RELEASE);
-	__atomic_fetch_add(&s->live, b->bytes, __ATOMIC_RELAXED);
+	rc = persist_check(kv, &w->pc);
+	if (rc)
+		goto out;
 
-	/* all shards involved, locked in order, so gets see all or nothing */
-	for (uint32_t i = 0; i < b->n; i++)
-		locked[index_shard_of(&in[i].key)] = true;
+	/*
+	 * All shards involved, locked in order, until all of the batch is
+	 * published: a get sees all of it or none. Entries for new keys are
+	 * made first, so running out of memory changes nothing.
+	 */
 	for (unsigned i = 0; i < NSHARDS; i++)
 		if (locked[i])
 			pthread_rwlock_wrlock(&kv->shards[i].lock);
-	for (uint32_t i = 0; i < b->n && !rc; i++)
-		rc = install_locked(kv, &kv->shards[index_shard_of(&in[i].key)],
-				    &in[i]);
+	for (prepared = 0; prepared < b->n; prepared++) {
+		struct shard *sh = &kv->shards[index_shard_of(&in[prepared].key)];
+		bool created;
+		struct ientry *e = btree_upsert(&sh->t, &in[prepared].key, &created);
+
+		if (!e) {
+			rc = pmkv_err(-ENOMEM, "no memory for the index");
+			break;
+		}
+		/* a placeholder: comparable (its record is written), count 0 */
+		if (created)
+			e->off = in[prepared].off;
+	}
+	if (rc) {
+		for (uint32_t i = 0; i < prepared; i++) {
+			struct shard *sh = &kv->shards[index_shard_of(&in[i].key)];
+			struct ientry *e = btree_find(&sh->t, &in[i].key);
+
+			if (e && e->count == 0)
+				btree_remove(&sh->t, &in[i].key);
+		}
+	} else {
+		__atomic_fetch_add(&s->live, b->bytes, __ATOMIC_RELAXED);
+		for (uint32_t i = 0; i < b->n; i++)
+			publish_locked(kv, &kv->shards[index_shard_of(&in[i].key)],
+				       &in[i]);
+		__atomic_store_n(&s->used, off - s->off, __ATOMIC_RELEASE);
+	}
 	for (unsigned i = 0; i < NSHARDS; i++)
 		if (locked[i])
 			pthread_rwlock_unlock(&kv->shards[i].lock);
+	if (rc)
+		record_retract(kv, &w->pc, in[0].off);
+out:
 	__atomic_store_n(&w->inflight, 0, __ATOMIC_RELEASE);
 	if (s != w->seg)
 		__atomic_store_n(&s->open, false, __ATOMIC_RELEASE);

@@ -17,11 +17,21 @@
 
 #include "internal.h"
 
-/* 30 entries of 24 bytes: a leaf spans 12 cache lines */
-#define LEAF_CAP 30
-#define INNER_CAP 30
-/* the most nodes one insert can allocate: a leaf and an inner per level */
+/*
+ * Node layouts keep the 8-byte prefixes in one array at the start of the
+ * node: a search touches those four cache lines, fetched together, and
+ * then one entry. 32 per node keeps a 1M-key tree three levels deep.
+ */
+#define LEAF_CAP 32
+#define INNER_CAP 32
 #define MAX_HEIGHT 16
+
+struct leaf {
+	uint64_t pfx[LEAF_CAP];
+	uint32_t n;
+	struct leaf *next;
+	struct ientry e[LEAF_CAP];
+};
 
 struct sep {
 	uint64_t prefix;
@@ -29,80 +39,91 @@ struct sep {
 	uint8_t *rest;		/* bytes [8, klen) when klen > 8 */
 };
 
-struct leaf {
-	uint32_t n;
-	struct leaf *next;
-	struct ientry e[LEAF_CAP];
-};
-
 struct inner {
+	uint64_t pfx[INNER_CAP];
 	uint32_t n;		/* separators; children = n + 1 */
-	struct sep k[INNER_CAP];
+	uint32_t klen[INNER_CAP];
+	uint8_t *rest[INNER_CAP];
 	void *c[INNER_CAP + 1];
 };
 
-static int cmp_entry(const struct btree *t, const struct key *k,
-		     const struct ientry *e)
+static inline void prefetch_pfx(const void *node)
 {
-	const struct pmkv_record *r;
+	const char *p = node;
 
-	if (k->prefix != e->prefix)
-		return k->prefix < e->prefix ? -1 : 1;
-	r = (const struct pmkv_record *)(t->base + IE_OFF(e));
+	for (size_t i = 0; i < sizeof(uint64_t) * LEAF_CAP; i += CACHELINE)
+		__builtin_prefetch(p + i);
+}
+
+/* key vs the key of a leaf entry whose prefix equals k's */
+static int cmp_full(const struct btree *t, const struct key *k,
+		    const struct ientry *e)
+{
+	const struct pmkv_record *r =
+		(const struct pmkv_record *)(t->base + IE_OFF(e));
+
 	return key_cmp_bytes(k->p, k->len, rec_key(r), r->klen);
 }
 
-static int cmp_sep(const struct key *k, const struct sep *s)
+/* key vs separator i of an inner node whose prefix equals k's */
+static int cmp_sep_full(const struct key *k, const struct inner *in,
+			uint32_t i)
 {
+	uint32_t sl = in->klen[i];
 	int c;
 
-	if (k->prefix != s->prefix)
-		return k->prefix < s->prefix ? -1 : 1;
 	/* equal prefixes: the bytes after the first 8 decide, then length */
 	c = key_cmp_bytes(k->len > 8 ? k->p + 8 : NULL, k->len > 8 ? k->len - 8 : 0,
-			  s->rest, s->klen > 8 ? s->klen - 8 : 0);
+			  in->rest[i], sl > 8 ? sl - 8 : 0);
 	if (c)
 		return c;
-	return (k->len > s->klen) - (k->len < s->klen);
+	return (k->len > sl) - (k->len < sl);
+}
+
+/* first index in pfx[0, n) whose prefix is >= p */
+static inline uint32_t pfx_lower(const uint64_t *pfx, uint32_t n, uint64_t p)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (pfx[mid] < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* first position whose entry is >= k; *eq when it is equal */
 static uint32_t leaf_lower(const struct btree *t, const struct leaf *l,
 			   const struct key *k, bool *eq)
 {
-	uint32_t lo = 0, hi = l->n;
+	uint32_t i = pfx_lower(l->pfx, l->n, k->prefix);
 
 	*eq = false;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		int c = cmp_entry(t, k, &l->e[mid]);
+	/* keys sharing the prefix: compare whole keys, in order */
+	for (; i < l->n && l->pfx[i] == k->prefix; i++) {
+		int c = cmp_full(t, k, &l->e[i]);
 
-		if (c == 0) {
-			*eq = true;
-			return mid;
+		if (c <= 0) {
+			*eq = c == 0;
+			return i;
 		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
 	}
-	return lo;
+	return i;
 }
 
 /* the child that may hold k: the first separator > k */
 static uint32_t inner_child(const struct inner *in, const struct key *k)
 {
-	uint32_t lo = 0, hi = in->n;
+	uint32_t i = pfx_lower(in->pfx, in->n, k->prefix);
 
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (cmp_sep(k, &in->k[mid]) < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	for (; i < in->n && in->pfx[i] == k->prefix; i++)
+		if (cmp_sep_full(k, in, i) < 0)
+			return i;
+	return i;
 }
 
 void btree_init(struct btree *t, const uint8_t *base)
@@ -121,7 +142,7 @@ static void free_node(void *node, int h)
 		for (uint32_t i = 0; i <= in->n; i++)
 			free_node(in->c[i], h - 1);
 		for (uint32_t i = 0; i < in->n; i++)
-			free(in->k[i].rest);
+			free(in->rest[i]);
 	}
 	free(node);
 }
@@ -143,10 +164,12 @@ static struct leaf *find_leaf(const struct btree *t, const struct key *k)
 {
 	void *n = t->root;
 
+	prefetch_pfx(n);
 	for (int h = t->height; h > 0; h--) {
 		struct inner *in = n;
 
 		n = in->c[k ? inner_child(in, k) : 0];
+		prefetch_pfx(n);
 	}
 	return n;
 }
@@ -172,11 +195,11 @@ struct spares {
 	struct leaf *leaf;
 	struct inner *inner[MAX_HEIGHT + 1];
 	int ninner;
-	struct sep sep;		/* rest: room for the longest key */
+	uint8_t *rest;		/* room for the longest key's separator bytes */
 };
 
-/* make out a separator for key bytes kp; the spare buffer moves to it */
-static void sep_set(struct btree *t, struct sep *spare, struct sep *out,
+/* a separator for key bytes kp; exact-size copy, or the spare buffer */
+static void sep_set(struct btree *t, struct spares *spr, struct sep *out,
 		    uint64_t prefix, const uint8_t *kp, uint32_t klen)
 {
 	out->prefix = prefix;
@@ -184,12 +207,13 @@ static void sep_set(struct btree *t, struct sep *spare, struct sep *out,
 	out->rest = NULL;
 	if (klen <= 8)
 		return;
-	memcpy(spare->rest, kp + 8, klen - 8);
-	/* shrinking never needs new memory; keep the big block if it moves */
-	out->rest = realloc(spare->rest, klen - 8);
-	if (!out->rest)
-		out->rest = spare->rest;
-	spare->rest = NULL;
+	out->rest = malloc(klen - 8);
+	if (!out->rest) {
+		/* the spare was allocated up front for exactly this */
+		out->rest = spr->rest;
+		spr->rest = NULL;
+	}
+	memcpy(out->rest, kp + 8, klen - 8);
 	t->bytes += klen - 8;
 }
 
@@ -198,114 +222,128 @@ struct split {
 	void *right;
 };
 
+static void leaf_insert_at(struct leaf *l, uint32_t pos, uint64_t prefix)
+{
+	memmove(&l->pfx[pos + 1], &l->pfx[pos], (l->n - pos) * sizeof(l->pfx[0]));
+	memmove(&l->e[pos + 1], &l->e[pos], (l->n - pos) * sizeof(l->e[0]));
+	l->pfx[pos] = prefix;
+	memset(&l->e[pos], 0, sizeof(l->e[0]));
+	l->n++;
+}
+
+static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
+			       const struct key *k, bool *created,
+			       struct split *sp, struct spares *spr)
+{
+	struct leaf *r, *dst;
+	uint32_t pos, half, p;
+	bool eq;
+
+	pos = leaf_lower(t, l, k, &eq);
+	if (eq) {
+		*created = false;
+		return &l->e[pos];
+	}
+	*created = true;
+	if (l->n < LEAF_CAP) {
+		leaf_insert_at(l, pos, k->prefix);
+		return &l->e[pos];
+	}
+	/* split: the upper half moves to a new right sibling */
+	r = spr->leaf;
+	spr->leaf = NULL;
+	memset(r, 0, sizeof(*r));
+	half = LEAF_CAP / 2;
+	r->n = l->n - half;
+	memcpy(r->pfx, &l->pfx[half], r->n * sizeof(l->pfx[0]));
+	memcpy(r->e, &l->e[half], r->n * sizeof(l->e[0]));
+	l->n = half;
+	r->next = l->next;
+	l->next = r;
+	sp->right = r;
+	dst = pos <= half ? l : r;
+	p = pos <= half ? pos : pos - half;
+	leaf_insert_at(dst, p, k->prefix);
+	/*
+	 * The separator is r's first key. When that is the new key its record
+	 * is not written yet: k names it.
+	 */
+	if (dst == r && p == 0) {
+		sep_set(t, spr, &sp->sep, k->prefix, k->p, k->len);
+	} else {
+		const struct pmkv_record *rec =
+			(const void *)(t->base + IE_OFF(&r->e[0]));
+
+		sep_set(t, spr, &sp->sep, r->pfx[0], rec_key(rec), rec->klen);
+	}
+	return &dst->e[p];
+}
+
+static void inner_set(struct inner *in, uint32_t i, const struct sep *s)
+{
+	in->pfx[i] = s->prefix;
+	in->klen[i] = s->klen;
+	in->rest[i] = s->rest;
+}
+
+static void inner_get(const struct inner *in, uint32_t i, struct sep *s)
+{
+	s->prefix = in->pfx[i];
+	s->klen = in->klen[i];
+	s->rest = in->rest[i];
+}
+
 static struct ientry *ins(struct btree *t, void *node, int h,
 			  const struct key *k, bool *created,
 			  struct split *sp, struct spares *spr)
 {
-	if (h == 0) {
-		struct leaf *l = node, *r;
-		uint32_t pos, half;
-		bool eq;
+	struct inner *in = node, *r;
+	struct split csp = { 0 };
+	struct sep ks[INNER_CAP + 1];
+	void *cs[INNER_CAP + 2];
+	struct ientry *e;
+	uint32_t ci, half, i, j;
 
-		pos = leaf_lower(t, l, k, &eq);
-		if (eq) {
-			*created = false;
-			return &l->e[pos];
-		}
-		*created = true;
-		if (l->n < LEAF_CAP) {
-			memmove(&l->e[pos + 1], &l->e[pos],
-				(l->n - pos) * sizeof(l->e[0]));
-			memset(&l->e[pos], 0, sizeof(l->e[0]));
-			l->e[pos].prefix = k->prefix;
-			l->n++;
-			return &l->e[pos];
-		}
-		/* split: the upper half moves to a new right sibling */
-		r = spr->leaf;
-		spr->leaf = NULL;
-		memset(r, 0, sizeof(*r));
-		half = LEAF_CAP / 2;
-		r->n = l->n - half;
-		memcpy(r->e, &l->e[half], r->n * sizeof(l->e[0]));
-		l->n = half;
-		r->next = l->next;
-		l->next = r;
-		sp->right = r;
-		{
-			struct leaf *dst = pos <= half ? l : r;
-			uint32_t p = pos <= half ? pos : pos - half;
-			struct ientry *e;
-
-			memmove(&dst->e[p + 1], &dst->e[p],
-				(dst->n - p) * sizeof(dst->e[0]));
-			memset(&dst->e[p], 0, sizeof(dst->e[0]));
-			dst->e[p].prefix = k->prefix;
-			dst->n++;
-			e = &dst->e[p];
-			/*
-			 * The separator is r's first key. When that is the new
-			 * key its record is not written yet: k names it.
-			 */
-			if (dst == r && p == 0)
-				sep_set(t, &spr->sep, &sp->sep, k->prefix, k->p, k->len);
-			else {
-				const struct pmkv_record *rec =
-					(const void *)(t->base + IE_OFF(&r->e[0]));
-
-				sep_set(t, &spr->sep, &sp->sep, r->e[0].prefix,
-					rec_key(rec), rec->klen);
-			}
-			return e;
-		}
-	} else {
-		struct inner *in = node, *r;
-		struct split csp = { 0 };
-		struct ientry *e;
-		uint32_t ci = inner_child(in, k), half, i;
-
-		e = ins(t, in->c[ci], h - 1, k, created, &csp, spr);
-		if (!csp.right)
-			return e;
-		if (in->n < INNER_CAP) {
-			memmove(&in->k[ci + 1], &in->k[ci], (in->n - ci) * sizeof(in->k[0]));
-			memmove(&in->c[ci + 2], &in->c[ci + 1],
-				(in->n - ci) * sizeof(in->c[0]));
-			in->k[ci] = csp.sep;
-			in->c[ci + 1] = csp.right;
-			in->n++;
-			return e;
-		}
-		/* full: build the n+1 separators in a scratch array, split */
-		struct sep ks[INNER_CAP + 1];
-		void *cs[INNER_CAP + 2];
-
-		memcpy(ks, in->k, ci * sizeof(ks[0]));
-		ks[ci] = csp.sep;
-		memcpy(&ks[ci + 1], &in->k[ci], (in->n - ci) * sizeof(ks[0]));
-		memcpy(cs, in->c, (ci + 1) * sizeof(cs[0]));
-		cs[ci + 1] = csp.right;
-		memcpy(&cs[ci + 2], &in->c[ci + 1], (in->n - ci) * sizeof(cs[0]));
-
-		r = spr->inner[--spr->ninner];
-		memset(r, 0, sizeof(*r));
-		half = (INNER_CAP + 1) / 2;	/* ks[half] moves up */
-		in->n = half;
-		for (i = 0; i < half; i++) {
-			in->k[i] = ks[i];
-			in->c[i] = cs[i];
-		}
-		in->c[half] = cs[half];
-		r->n = INNER_CAP - half;
-		for (i = 0; i < r->n; i++) {
-			r->k[i] = ks[half + 1 + i];
-			r->c[i] = cs[half + 1 + i];
-		}
-		r->c[r->n] = cs[INNER_CAP + 1];
-		sp->sep = ks[half];
-		sp->right = r;
+	if (h == 0)
+		return leaf_ins(t, node, k, created, sp, spr);
+	ci = inner_child(in, k);
+	e = ins(t, in->c[ci], h - 1, k, created, &csp, spr);
+	if (!csp.right)
+		return e;
+	/* separators and children with the new pair at ci, ci + 1 */
+	for (i = 0, j = 0; i <= in->n; i++) {
+		if (i == ci)
+			ks[j++] = csp.sep;
+		if (i < in->n)
+			inner_get(in, i, &ks[j++]);
+	}
+	for (i = 0, j = 0; i <= in->n; i++) {
+		cs[j++] = in->c[i];
+		if (i == ci)
+			cs[j++] = csp.right;
+	}
+	if (in->n < INNER_CAP) {
+		in->n++;
+		for (i = 0; i < in->n; i++)
+			inner_set(in, i, &ks[i]);
+		memcpy(in->c, cs, (in->n + 1) * sizeof(cs[0]));
 		return e;
 	}
+	/* full: ks[half] moves up, the upper half to a new right sibling */
+	r = spr->inner[--spr->ninner];
+	memset(r, 0, sizeof(*r));
+	half = (INNER_CAP + 1) / 2;
+	in->n = half;
+	for (i = 0; i < half; i++)
+		inner_set(in, i, &ks[i]);
+	memcpy(in->c, cs, (half + 1) * sizeof(cs[0]));
+	r->n = INNER_CAP - half;
+	for (i = 0; i < r->n; i++)
+		inner_set(r, i, &ks[half + 1 + i]);
+	memcpy(r->c, &cs[half + 1], (r->n + 1) * sizeof(cs[0]));
+	sp->sep = ks[half];
+	sp->right = r;
+	return e;
 }
 
 static void spares_free(struct spares *s)
@@ -315,7 +353,7 @@ static void spares_free(struct spares *s)
 	free(s->leaf);
 	for (int i = 0; i < s->ninner; i++)
 		free(s->inner[i]);
-	free(s->sep.rest);
+	free(s->rest);
 	free(s);
 }
 
@@ -346,9 +384,9 @@ static struct spares *spares_get(struct btree *t)
 		s->ninner++;
 		t->bytes += sizeof(struct inner);
 	}
-	if (!s->sep.rest) {
-		s->sep.rest = malloc(PMKV_KEY_MAX);
-		if (!s->sep.rest)
+	if (!s->rest) {
+		s->rest = malloc(PMKV_KEY_MAX);
+		if (!s->rest)
 			return NULL;
 	}
 	return s;
@@ -380,12 +418,13 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 	if (!spr)
 		return NULL;
 	e = ins(t, t->root, t->height, k, created, &sp, spr);
+	t->mods++;
 	if (sp.right) {
 		struct inner *root = spr->inner[--spr->ninner];
 
 		memset(root, 0, sizeof(*root));
 		root->n = 1;
-		root->k[0] = sp.sep;
+		inner_set(root, 0, &sp.sep);
 		root->c[0] = t->root;
 		root->c[1] = sp.right;
 		t->root = root;
@@ -405,6 +444,8 @@ void btree_remove(struct btree *t, const struct key *k)
 	pos = leaf_lower(t, l, k, &eq);
 	if (!eq)
 		return;
+	t->mods++;
+	memmove(&l->pfx[pos], &l->pfx[pos + 1], (l->n - pos - 1) * sizeof(l->pfx[0]));
 	memmove(&l->e[pos], &l->e[pos + 1], (l->n - pos - 1) * sizeof(l->e[0]));
 	l->n--;
 }
@@ -439,4 +480,124 @@ struct ientry *btree_cur(struct bt_cursor *c)
 void btree_next(struct bt_cursor *c)
 {
 	c->pos++;
+}
+
+/*
+ * Build the tree of an empty shard from n entries sorted by key, bottom
+ * up: recovery sorts what it read instead of inserting at random, which
+ * turns a miss per key into sequential writes. Nodes are filled to 3/4 so
+ * the first inserts after open do not split every leaf.
+ */
+#define LOAD_FILL (LEAF_CAP * 3 / 4)
+
+int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
+	       const struct ientry *ents)
+{
+	size_t nnodes = (n + LOAD_FILL - 1) / LOAD_FILL, level_n, i;
+	void **nodes = NULL, **up;
+	size_t *first = NULL, *upfirst;
+	struct leaf *prev = NULL;
+	int h = 0;
+
+	if (t->root || n == 0)
+		return t->root ? -EEXIST : 0;
+	nodes = calloc(nnodes, sizeof(*nodes));
+	first = calloc(nnodes, sizeof(*first));
+	if (!nodes || !first)
+		goto err;
+	for (i = 0; i < nnodes; i++) {
+		size_t lo = i * LOAD_FILL, cnt = n - lo < LOAD_FILL ? n - lo : LOAD_FILL;
+		struct leaf *l = calloc(1, sizeof(*l));
+
+		if (!l)
+			goto err;
+		t->bytes += sizeof(*l);
+		l->n = (uint32_t)cnt;
+		memcpy(l->pfx, &pfx[lo], cnt * sizeof(pfx[0]));
+		memcpy(l->e, &ents[lo], cnt * sizeof(ents[0]));
+		if (prev)
+			prev->next = l;
+		prev = l;
+		nodes[i] = l;
+		first[i] = lo;
+	}
+	level_n = nnodes;
+	while (level_n > 1) {
+		size_t nup = (level_n + LOAD_FILL) / (LOAD_FILL + 1);
+
+		up = calloc(nup, sizeof(*up));
+		upfirst = calloc(nup, sizeof(*upfirst));
+		if (!up || !upfirst) {
+			free(up);
+			free(upfirst);
+			goto err_tree;
+		}
+		for (i = 0; i < nup; i++) {
+			size_t lo = i * (LOAD_FILL + 1);
+			size_t cnt = level_n - lo < LOAD_FILL + 1 ? level_n - lo : LOAD_FILL + 1;
+			struct inner *in = calloc(1, sizeof(*in));
+			struct spares none = { 0 };
+
+			if (!in) {
+				free(up);
+				free(upfirst);
+				goto err_tree;
+			}
+			t->bytes += sizeof(*in);
+			for (size_t c = 0; c < cnt; c++) {
+				in->c[c] = nodes[lo + c];
+				if (c) {
+					const struct pmkv_record *r = (const void *)
+						(t->base + IE_OFF(&ents[first[lo + c]]));
+					struct sep s;
+
+					sep_set(t, &none, &s, pfx[first[lo + c]],
+						rec_key(r), r->klen);
+					if (r->klen > 8 && !s.rest) {
+						free(in);
+						free(up);
+						free(upfirst);
+						goto err_tree;
+					}
+					inner_set(in, (uint32_t)c - 1, &s);
+				}
+			}
+			in->n = (uint32_t)cnt - 1;
+			up[i] = in;
+			upfirst[i] = first[lo];
+		}
+		/* the level below hangs from up[] now */
+		free(nodes);
+		free(first);
+		nodes = up;
+		first = upfirst;
+		level_n = nup;
+		h++;
+		t->root = NULL;
+	}
+	t->root = nodes[0];
+	t->height = h;
+	t->mods++;
+	free(nodes);
+	free(first);
+	return 0;
+
+err_tree:
+	/*
+	 * Out of memory half way: free what was built. Nodes of the current
+	 * level own everything below them.
+	 */
+	for (i = 0; i < level_n; i++)
+		free_node(nodes[i], h);
+	t->bytes = 0;
+	free(nodes);
+	free(first);
+	return -ENOMEM;
+err:
+	for (i = 0; nodes && i < nnodes; i++)
+		free(nodes[i]);
+	t->bytes = 0;
+	free(nodes);
+	free(first);
+	return -ENOMEM;
 }

@@ -59,8 +59,13 @@ const char *pmkv_strerror(int code)
 		return "Success";
 	if (code <= PMKV_E_CORRUPT && code >= PMKV_E_LAST)
 		return own[PMKV_E_CORRUPT - code];
-	if (code < 0 && code > -4096)
-		return strerror(-code);
+	if (code < 0 && code > -4096) {
+		/* strerror() may format into a shared buffer: not constant */
+		const char *d = strerrordesc_np(-code);
+
+		if (d)
+			return d;
+	}
 	return "Unknown pmkv error code";
 }
 

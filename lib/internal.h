@@ -60,6 +60,7 @@ struct persist_ctx {
 	uint64_t fences;
 	uint64_t flushed_bytes;
 	uintptr_t lo, hi;	/* msync: pending range, lo == hi when none */
+	int error;		/* errno of a failed msync, until persist_check() */
 };
 
 struct persist_ops {
@@ -153,6 +154,7 @@ struct btree {
 	const uint8_t *base;	/* pool base, to read keys of records */
 	uint64_t bytes;		/* DRAM held */
 	void *spares;		/* nodes kept for the next insert */
+	uint64_t mods;		/* inserts and removes: cursors older are stale */
 };
 
 struct bt_cursor {
@@ -167,6 +169,9 @@ struct ientry *btree_find(struct btree *t, const struct key *k);
 struct ientry *btree_upsert(struct btree *t, const struct key *k,
 			    bool *created);
 void btree_remove(struct btree *t, const struct key *k);
+/* fill an empty tree with n entries sorted by key; -ENOMEM leaves it empty */
+int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
+	       const struct ientry *ents);
 /* position on the first entry >= k (> k when strict); NULL k: first */
 void btree_seek(struct btree *t, const struct key *k, bool strict,
 		struct bt_cursor *c);
@@ -287,7 +292,9 @@ struct install {
 	bool tomb;
 	bool was_live;		/* out: the key had a live value before */
 };
-int install_locked(struct pmkv *kv, struct shard *sh, struct install *in);
+void record_retract(struct pmkv *kv, struct persist_ctx *pc, uint64_t off);
+int publish_locked(struct pmkv *kv, struct shard *sh, struct install *in);
+int persist_check(struct pmkv *kv, struct persist_ctx *pc);
 int check_kv_args(const void *key, size_t klen);
 
 /* check.c: verify every invariant; the handle must be quiet */

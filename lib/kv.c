@@ -11,7 +11,9 @@
  *      crash before the fence leaves at most this one record torn, which
  *      recovery tells by its checksum and ignores;
  *   5. publishes it in the DRAM index under the shard's write lock, unless
- *      a newer version of the key got there first.
+ *      a newer version of the key got there first. If the index has no
+ *      memory for it, the record is retracted (record_retract()) and the
+ *      put fails with -ENOMEM.
  * The put is acknowledged after 5, so what a reader sees is always durable.
  * The writer's lock is held through 5: a segment closes only when its
  * writer moves on, and then every record in it is in the index, which
@@ -50,10 +52,26 @@ static inline struct shard *shard_for(struct pmkv *kv, const struct key *k)
 }
 
 /*
- * Publish a durable record; the shard's write lock is held. The record's
- * bytes were already added to its segment's live count.
+ * Make a durable record that will not be published invalid, so recovery
+ * does not bring it back: its version becomes 0 with one 8-byte store.
+ * It is the last record of its segment (the caller does not advance the
+ * segment's end), so no valid record follows it.
  */
-int install_locked(struct pmkv *kv, struct shard *sh, struct install *in)
+void record_retract(struct pmkv *kv, struct persist_ctx *pc, uint64_t off)
+{
+	struct pmkv_record *r = kv_ptr(kv, off);
+
+	__atomic_store_n(&r->version, 0, __ATOMIC_RELAXED);
+	persist_range(kv->persist, pc, &r->version, sizeof(r->version));
+}
+
+/*
+ * Publish a durable record; the shard's write lock is held. The record's
+ * bytes were already added to its segment's live count. An entry with
+ * count 0 is a batch's placeholder (batch.c), made for this record.
+ * Returns 0 or -ENOMEM, with nothing changed.
+ */
+int publish_locked(struct pmkv *kv, struct shard *sh, struct install *in)
 {
 	const struct pmkv_record *old;
 	struct ientry *e;
@@ -62,7 +80,7 @@ int install_locked(struct pmkv *kv, struct shard *sh, struct install *in)
 	e = btree_upsert(&sh->t, &in->key, &created);
 	if (!e)
 		return pmkv_err(-ENOMEM, "no memory for the index");
-	if (created) {
+	if (e->count == 0) {
 		e->off = in->off | (in->tomb ? IE_TOMB : 0);
 		e->count = 1;
 		e->seg = in->seg->slot;
@@ -86,6 +104,20 @@ int install_locked(struct pmkv *kv, struct shard *sh, struct install *in)
 		__atomic_fetch_sub(&in->seg->live, in->size, __ATOMIC_RELAXED);
 	}
 	return 0;
+}
+
+/* after a fence: a failed msync means the medium may not have it */
+int persist_check(struct pmkv *kv, struct persist_ctx *pc)
+{
+	int e = pc->error;
+
+	if (!e)
+		return 0;
+	pc->error = 0;
+	__atomic_store_n(&kv->poisoned, 1, __ATOMIC_RELEASE);
+	return pmkv_err(PMKV_E_POISONED,
+			"%s: making a write durable failed (%s); the handle refuses writes from now on",
+			kv->path, strerror(e));
 }
 
 static int write_one(struct pmkv *kv, const struct key *k, const void *val,
@@ -123,22 +155,30 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 	 * must never see what a crash could take away.
 	 */
 	kv->persist->fence(&w->pc);
-	__atomic_store_n(&s->used, s->used + in.size, __ATOMIC_RELEASE);
-	__atomic_fetch_add(&s->live, in.size, __ATOMIC_RELAXED);
+	rc = persist_check(kv, &w->pc);
+	if (rc)
+		goto out;	/* on media or not: recovery decides, as for a crash */
 
+	__atomic_fetch_add(&s->live, in.size, __ATOMIC_RELAXED);
 	sh = shard_for(kv, k);
 	pthread_rwlock_wrlock(&sh->lock);
-	rc = install_locked(kv, sh, &in);
+	rc = publish_locked(kv, sh, &in);
 	pthread_rwlock_unlock(&sh->lock);
+	if (rc) {
+		/* no memory for the index: take the record back */
+		__atomic_fetch_sub(&s->live, in.size, __ATOMIC_RELAXED);
+		record_retract(kv, &w->pc, in.off);
+		goto out;
+	}
+	__atomic_store_n(&s->used, s->used + in.size, __ATOMIC_RELEASE);
+	if (tomb)
+		w->deletes++;
+	else
+		w->puts++;
+out:
 	__atomic_store_n(&w->inflight, 0, __ATOMIC_RELEASE);
 	if (s != w->seg)
 		__atomic_store_n(&s->open, false, __ATOMIC_RELEASE);
-	if (!rc) {
-		if (tomb)
-			w->deletes++;
-		else
-			w->puts++;
-	}
 	writer_put(w);
 	*was_live = in.was_live;
 	return rc;

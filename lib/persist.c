@@ -11,6 +11,7 @@
  * libpmemobj's own persists (segment allocation, freeing) go through
  * libpmemobj and are not counted here.
  */
+#include <errno.h>
 #include <libpmem.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,7 +57,8 @@ static void msync_pending(struct persist_ctx *c)
 {
 	if (c->lo == c->hi)
 		return;
-	pmem_msync((void *)c->lo, c->hi - c->lo);
+	if (pmem_msync((void *)c->lo, c->hi - c->lo) && !c->error)
+		c->error = errno;
 	c->fences++;
 	c->lo = c->hi = 0;
 }

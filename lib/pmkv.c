@@ -127,7 +127,7 @@ int pmkv_get_info(struct pmkv *kv, struct pmkv_info *info, size_t size)
 		return pmkv_err(-EINVAL, "kv or info is NULL");
 	i.media = kv->media;
 	i.is_pmem = kv->is_pmem;
-	i.pmem_forced = kv->pmem_forced && kv->media == PMKV_MEDIA_FILE;
+	i.pmem_forced = kv->pmem_forced;
 	i.pool_size = kv->sb->pool_size;
 	i.segment_size = kv->segment_size;
 	i.format_major = kv->sb->format_major;

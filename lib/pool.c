@@ -242,22 +242,26 @@ static bool file_is_dax(const char *path)
 static int pool_media(struct pmkv *kv, bool devdax, uint64_t size)
 {
 	const char *force = getenv("PMEM_IS_PMEM_FORCE");
+	bool forced = force && strcmp(force, "1") == 0;
 
-	kv->pmem_forced = force && strcmp(force, "1") == 0;
 	if (devdax) {
 		/* device DAX has no page cache: flushes reach the medium */
 		kv->media = PMKV_MEDIA_DEVDAX;
 		kv->is_pmem = true;
 	} else if (file_is_dax(kv->path)) {
 		kv->media = PMKV_MEDIA_FSDAX;
-		if (!mapping_is_sync(kv->base) && !kv->pmem_forced)
-			return pmkv_err(PMKV_E_GRANULARITY,
-					"%s: the file is DAX but the kernel did not map it MAP_SYNC; flushes from user space would not be durable",
-					kv->path);
+		if (!mapping_is_sync(kv->base)) {
+			if (!forced)
+				return pmkv_err(PMKV_E_GRANULARITY,
+						"%s: the file is DAX but the kernel did not map it MAP_SYNC; flushes from user space would not be durable",
+						kv->path);
+			kv->pmem_forced = true;
+		}
 		kv->is_pmem = true;
 	} else {
 		kv->media = PMKV_MEDIA_FILE;
 		kv->is_pmem = pmem_is_pmem(kv->base, size);
+		kv->pmem_forced = kv->is_pmem && forced;
 	}
 	kv->persist = kv->is_pmem ? &persist_pmem : &persist_msync;
 	return 0;

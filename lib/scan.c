@@ -31,6 +31,9 @@ struct cursor {
 	size_t cap;
 	struct item items[REFILL_MAX];
 	uint32_t n, pos, want;
+	struct bt_cursor bc;	/* where the last refill stopped in the tree */
+	uint64_t bc_mods;	/* ... valid while the tree has these mods */
+	bool bc_valid;
 	uint8_t *from;		/* refill from this key (exclusive when strict) */
 	uint32_t from_len, from_cap;
 	bool strict, have_from, done;
@@ -71,50 +74,72 @@ static int set_from(struct cursor *c, const void *k, uint32_t len, bool strict)
 	return 0;
 }
 
+/*
+ * Copy the shard's next records. The entries are gathered first and their
+ * records prefetched, so the misses on records (which lie in log order,
+ * not key order) overlap instead of following each other. While the tree
+ * is unchanged the next refill resumes where this one stopped; otherwise
+ * it seeks past the last key it copied.
+ */
 static int refill(struct pmkv_iter *it, unsigned si)
 {
 	struct shard *sh = &it->kv->shards[si];
 	struct cursor *c = &it->c[si];
-	struct bt_cursor bc;
+	uint64_t offs[REFILL_MAX];
+	uint32_t ngot = 0, i;
 	struct key from;
 	size_t used = 0;
+	bool resumable;
 	int rc = 0;
 
 	c->n = c->pos = 0;
 	if (c->done)
 		return 0;
-	if (c->have_from)
-		key_make(&from, c->from, c->from_len);
 	pthread_rwlock_rdlock(&sh->lock);
-	btree_seek(&sh->t, c->have_from ? &from : NULL, c->strict, &bc);
-	for (;;) {
-		const struct pmkv_record *r;
-		struct ientry *e = btree_cur(&bc);
-		struct item *item;
-		size_t need;
+	if (!(c->bc_valid && c->bc_mods == sh->t.mods)) {
+		if (c->have_from)
+			key_make(&from, c->from, c->from_len);
+		btree_seek(&sh->t, c->have_from ? &from : NULL, c->strict, &c->bc);
+	}
+	while (ngot < c->want) {
+		struct ientry *e = btree_cur(&c->bc);
+		const char *p;
 
 		if (!e) {
 			c->done = true;
 			break;
 		}
-		btree_next(&bc);
+		btree_next(&c->bc);
 		if (e->off & IE_TOMB)
 			continue;
-		r = kv_ptr(it->kv, IE_OFF(e));
+		offs[ngot++] = IE_OFF(e);
+		p = kv_ptr(it->kv, IE_OFF(e));
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + CACHELINE);
+		__builtin_prefetch(p + 2 * CACHELINE);
+	}
+	resumable = true;
+	for (i = 0; i < ngot; i++) {
+		const struct pmkv_record *r = kv_ptr(it->kv, offs[i]);
+		struct item *item;
+		size_t need;
+
 		if (it->end && key_cmp_bytes(rec_key(r), r->klen, it->end,
 					     it->elen) >= 0) {
 			c->done = true;
 			break;
 		}
-		if (c->n == c->want)
-			break;
 		need = (size_t)r->klen + rec_vlen(r);
 		if (used + need > c->cap) {
 			size_t ncap;
 			uint8_t *nb;
 
-			if (c->n)
-				break;	/* the rest on the next refill */
+			if (c->n) {
+				/* the rest on the next refill, by seeking */
+				resumable = false;
+				c->done = false;
+				break;
+			}
 			ncap = need > BUF_MIN ? need : BUF_MIN;
 			nb = realloc(c->buf, ncap);
 			if (!nb) {
@@ -128,7 +153,7 @@ static int refill(struct pmkv_iter *it, unsigned si)
 		if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
 			rc = pmkv_err(PMKV_E_CORRUPT,
 				      "%s: record at offset %llu fails its checksum",
-				      it->kv->path, (unsigned long long)IE_OFF(e));
+				      it->kv->path, (unsigned long long)offs[i]);
 			break;
 		}
 		item = &c->items[c->n++];
@@ -141,6 +166,8 @@ static int refill(struct pmkv_iter *it, unsigned si)
 		memcpy(c->buf + used, rec_val(r), item->vlen);
 		used += item->vlen;
 	}
+	c->bc_valid = resumable && !rc;
+	c->bc_mods = sh->t.mods;
 	pthread_rwlock_unlock(&sh->lock);
 	if (rc) {
 		c->n = 0;
@@ -224,6 +251,7 @@ static int iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
 
 		c->done = false;
 		c->have_from = false;
+		c->bc_valid = false;
 		c->want = REFILL_FIRST;
 		if (key) {
 			rc = set_from(c, key, (uint32_t)klen, false);
