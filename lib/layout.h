@@ -77,7 +77,7 @@ struct pmkv_segment {
 	uint64_t id;		/* unique for the pool's lifetime */
 	uint64_t size;		/* bytes, header included */
 	uint64_t csum;		/* XXH64(bytes [0, 24), seed 0) */
-	uint8_t reserved[32];	/* zero; records start cache-line aligned */
+	uint8_t reserved[32];	/* zero */
 };
 #define PMKV_SEGMENT_DATA sizeof(struct pmkv_segment)
 _Static_assert(sizeof(struct pmkv_segment) == 64, "layout");
@@ -100,7 +100,7 @@ _Static_assert(sizeof(struct pmkv_segment) == 64, "layout");
  * the batch only if every one of them is valid.
  */
 struct pmkv_record {
-	uint64_t csum;		/* XXH3_64bits(bytes [8, size of record)) */
+	uint64_t csum;		/* XXH3_64bits(bytes [8, 40 + klen + vlen)) */
 	uint64_t version;	/* newest wins; unique per operation */
 	uint64_t segment_id;	/* owning segment */
 	uint32_t klen;		/* 1..key_max */

@@ -132,7 +132,8 @@ void pmkv_config_free(struct pmkv_config **cfg);
  * pmkv_config_set_size -- the size of a pool that PMKV_F_CREATE creates
  *
  * [in] bytes: 0 means the whole device for devdax, and PMKV_POOL_DEFAULT
- * for a file. Ignored when the pool exists.
+ * for a file. Ignored when the pool exists, except on devdax, where a
+ * pool always takes the whole device and any other size is -EINVAL.
  * Returns 0, or -EINVAL when bytes is neither 0 nor at least PMKV_POOL_MIN.
  */
 int pmkv_config_set_size(struct pmkv_config *cfg, uint64_t bytes);
@@ -162,7 +163,13 @@ int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
  * [out] kv: the handle, set only on success.
  *
  * Nothing is written to a file or device that turns out not to be a pmkv
- * pool of this format, nor to one that fails validation.
+ * pool of this format, nor to one that fails validation. With
+ * PMKV_F_CREATE, an empty file, or a file or device whose first 4 KiB are
+ * zeros, is taken as free space and a pool is created in it; PMKV_F_EXCL
+ * refuses any existing path, so it always fails on a devdax device.
+ * PMKV_F_RDONLY refuses writes through the handle, but libpmemobj still
+ * opens the pool read-write and updates its own header: the file must be
+ * writable.
  *
  * Returns 0, or:
  *   -ENOENT       no such path (without PMKV_F_CREATE), or no such device
@@ -173,7 +180,9 @@ int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
  *   -EINVAL       a bad argument, or a path that is neither a file nor DAX
  *   -ENOMEM       out of memory (DRAM)
  *   -ENOSPC       the filesystem cannot hold a pool of the size asked
- *   PMKV_E_FOREIGN      not a pmkv pool (empty, too small, other data)
+ *   PMKV_E_FOREIGN      not a pmkv pool (empty or zeros without
+ *                       PMKV_F_CREATE, too small, other data, another
+ *                       libpmemobj layout, the opposite byte order)
  *   PMKV_E_CORRUPT      a pmkv pool that fails validation (checksum,
  *                       truncated file)
  *   PMKV_E_VERSION      a pool of a newer format
@@ -203,7 +212,10 @@ int pmkv_close(struct pmkv **kv);
  * Returns 0 when the record is durable, or:
  *   -EINVAL (empty or oversized key, oversized value, NULL pointer),
  *   -ENOSPC (the pool is full; nothing acknowledged is lost),
- *   -EROFS (read-only handle), PMKV_E_POISONED.
+ *   -ENOMEM (no DRAM for the index; the put did not happen),
+ *   -EROFS (read-only handle), PMKV_E_POISONED (making the record durable
+ *   failed: whether it survives is decided at the next open, as for a
+ *   crash; the handle refuses further writes).
  * Thread-safe; per key, puts and deletes are linearizable.
  */
 int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
@@ -236,7 +248,8 @@ int pmkv_exists(struct pmkv *kv, const void *key, size_t klen);
  * pmkv_delete -- remove a key, durably
  *
  * Returns 0 when the removal is durable, -ENOENT when the key was absent
- * (nothing is written), -EINVAL, -ENOSPC, -EROFS or PMKV_E_POISONED.
+ * (nothing is written), -EINVAL, -ENOSPC, -ENOMEM, -EROFS or
+ * PMKV_E_POISONED, as pmkv_put().
  */
 int pmkv_delete(struct pmkv *kv, const void *key, size_t klen);
 
@@ -363,13 +376,15 @@ struct pmkv_info {
  * pmkv_get_info -- what pmkv_open() found and decided
  *
  * [in] size: sizeof(struct pmkv_info) as the caller knows it; fields
- * beyond it are not written. Returns 0 or -EINVAL.
+ * beyond it are not written, and bytes beyond the library's own struct are
+ * left alone. Returns 0 or -EINVAL.
  */
 int pmkv_get_info(struct pmkv *kv, struct pmkv_info *info, size_t size);
 
 struct pmkv_stats {
 	uint64_t keys;		/* live keys */
-	uint64_t puts, gets, deletes;	/* calls that succeeded */
+	uint64_t puts, gets, deletes;	/* calls that succeeded; a batch counts
+					   each of its operations as a put */
 	uint64_t fences;	/* persistence fences (drains, msyncs) */
 	uint64_t flushed_bytes;	/* bytes flushed to the medium */
 	uint64_t log_bytes_used;	/* bytes in allocated segments */
@@ -411,8 +426,9 @@ const char *pmkv_strerror(int code);
 /*
  * pmkv_err_to_errno -- the positive errno closest to a return code
  *
- * -errno gives errno; PMKV_E_CORRUPT gives EUCLEAN, PMKV_E_FOREIGN and
- * PMKV_E_VERSION give EINVAL... see pmkv_err_to_errno(3).
+ * -errno gives errno; PMKV_E_CORRUPT gives EUCLEAN, PMKV_E_FOREIGN
+ * EINVAL, PMKV_E_VERSION EPROTONOSUPPORT, PMKV_E_GRANULARITY EOPNOTSUPP,
+ * PMKV_E_POISONED EIO, and anything else EINVAL.
  */
 int pmkv_err_to_errno(int code);
 
@@ -435,8 +451,8 @@ typedef void (*pmkv_log_fn)(void *userdata, int level, const char *file,
  * pmkv_log_set_fn -- send log messages to fn (NULL: back to stderr)
  *
  * The library is silent until PMKV_LOG (err, warn, info, debug or 3..7)
- * or pmkv_log_set_level() asks for messages. Not thread-safe: call before
- * other threads use the library.
+ * or pmkv_log_set_level() asks for messages. Neither call is thread-safe:
+ * make them before other threads use the library.
  */
 void pmkv_log_set_fn(pmkv_log_fn fn, void *userdata);
 
