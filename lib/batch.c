@@ -161,6 +161,7 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	struct seg *s;
 	uint64_t version, off;
 	uint32_t prepared;
+	bool all_deletes = true;
 	int rc = 0;
 
 	if (!b)
@@ -181,10 +182,11 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	for (uint32_t i = 0; i < b->n; i++) {
 		key_make(&in[i].key, b->ops[i].key, b->ops[i].klen);
 		locked[index_shard_of(&in[i].key)] = true;
+		all_deletes &= b->ops[i].tomb;
 	}
 	w = writer_get(kv);
 	/* may reclaim space, which takes shard locks: before ours */
-	rc = segment_reserve(kv, w, b->bytes, &s);
+	rc = segment_reserve(kv, w, b->bytes, all_deletes, &s);
 	if (rc) {
 		writer_put(w);
 		free(in);

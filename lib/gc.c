@@ -101,12 +101,19 @@ static int gc_room(struct pmkv *kv, uint64_t n, struct seg **out)
 	return 0;
 }
 
+/* reclamation's segment first, then the deletes' one; both allocated open */
 int gc_refill_reserve(struct pmkv *kv)
 {
-	if (kv->reserve)
-		return 0;
-	/* allocated open: never a victim */
-	return segment_alloc(kv, kv->segment_size, &kv->reserve);
+	int rc;
+
+	if (!kv->reserve) {
+		rc = segment_alloc(kv, kv->segment_size, &kv->reserve);
+		if (rc)
+			return rc;
+	}
+	if (!kv->del_reserve)
+		return segment_alloc(kv, kv->segment_size, &kv->del_reserve);
+	return 0;
 }
 
 /* step 1 for one record: copy it if it is live; false on no room */

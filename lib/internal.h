@@ -250,6 +250,8 @@ struct pmkv {
 	pthread_mutex_t gc_lock;
 	struct writer gcw;	/* the writer reclamation copies with */
 	struct seg *reserve;	/* kept free so reclamation can always run */
+	struct seg *del_reserve;	/* deletes may take it when the pool is full:
+					   freeing space must not need free space */
 	uint64_t gc_runs, gc_bytes_copied;
 
 	uint64_t recovery_ns, recovered_records;
@@ -272,7 +274,7 @@ void segment_free(struct pmkv *kv, struct seg *s);
 int segment_adopt(struct pmkv *kv, PMEMoid oid, struct seg **out);
 /* room for n bytes in w's open segment, opening a new one if needed */
 int segment_reserve(struct pmkv *kv, struct writer *w, uint64_t n,
-		    struct seg **out);
+		    bool for_delete, struct seg **out);
 struct writer *writer_get(struct pmkv *kv);
 void writer_put(struct writer *w);
 struct writer *writer_of_thread(struct pmkv *kv);

@@ -132,7 +132,7 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 
 	in.size = record_size(k->len, vlen);
 	w = writer_get(kv);
-	rc = segment_reserve(kv, w, in.size, &s);
+	rc = segment_reserve(kv, w, in.size, tomb, &s);
 	if (rc) {
 		writer_put(w);
 		if (rc == -ENOSPC)

@@ -83,7 +83,10 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	rc = recovery_run(kv);
 	if (rc)
 		goto err_free_table;
-	/* reclamation needs one free segment; a full pool may not have it yet */
+	/*
+	 * Reclamation needs one free segment and deletes in a full pool
+	 * another; a pool that is full already may not have them yet.
+	 */
 	if (!kv->rdonly)
 		gc_refill_reserve(kv);
 	log_info("%s: opened, %s, %llu records recovered in %llu us", path,

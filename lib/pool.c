@@ -359,6 +359,10 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	if (res == PROBE_EMPTY && !create)
 		return pmkv_err(PMKV_E_FOREIGN, "%s: holds no pool (it starts with zeros); PMKV_F_CREATE would make one",
 				path);
+	if (res == PROBE_NO_ROOT && !create)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: pool creation was interrupted before the superblock; open with PMKV_F_CREATE to finish it",
+				path);
 	if (res == PROBE_EMPTY && !devdax && size < PMEMOBJ_MIN_POOL)
 		return pmkv_err(PMKV_E_FOREIGN, "%s: %" PRIu64 " bytes of zeros: too small for a pool",
 				path, size);
@@ -378,7 +382,7 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 			return pmdk_error(path, "open");
 	}
 	kv->base = (uint8_t *)kv->pop;
-	rc = pool_root(kv, res != PROBE_POOL, size);
+	rc = pool_root(kv, create && res != PROBE_POOL, size);
 	if (rc)
 		return rc;
 	return pool_media(kv, devdax, size);

@@ -240,10 +240,11 @@ uint64_t writer_min_inflight(struct pmkv *kv)
 /*
  * Room for n bytes. A record larger than a regular segment's payload gets
  * a segment of its own, which the caller closes after writing; the
- * writer's open segment stays. -ENOSPC when even reclamation finds no room.
+ * writer's open segment stays. -ENOSPC when even reclamation finds no room;
+ * deletes (for_delete) then take the segment kept for them.
  */
 int segment_reserve(struct pmkv *kv, struct writer *w, uint64_t n,
-		    struct seg **out)
+		    bool for_delete, struct seg **out)
 {
 	uint64_t payload = kv->segment_size - PMKV_SEGMENT_DATA;
 	uint64_t size;
@@ -271,10 +272,19 @@ int segment_reserve(struct pmkv *kv, struct writer *w, uint64_t n,
 		if (rc != -ENOSPC)
 			break;
 		if (tries > kv->nsegs_max)
-			return -ENOSPC;
+			break;
 		rc = gc_collect(kv);
 		if (rc)
-			return rc;
+			break;
+	}
+	if (rc == -ENOSPC && for_delete && n <= payload) {
+		/* a full pool must still let deletes make room */
+		pthread_mutex_lock(&kv->gc_lock);
+		s = kv->del_reserve;
+		kv->del_reserve = NULL;
+		pthread_mutex_unlock(&kv->gc_lock);
+		if (s)
+			rc = 0;
 	}
 	if (rc)
 		return rc;
