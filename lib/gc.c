@@ -253,6 +253,14 @@ int gc_collect(struct pmkv *kv)
 	}
 	/* the copies must be durable before the index points at them */
 	kv->persist->fence(&kv->gcw.pc);
+	if (persist_check(kv, &kv->gcw.pc)) {
+		/* not known durable: keep the originals, publish nothing */
+		rc = PMKV_E_POISONED;
+		for (size_t i = 0; i < ncopies; i++)
+			__atomic_fetch_sub(&copies[i].seg->live, copies[i].size,
+					   __ATOMIC_RELAXED);
+		ncopies = 0;
+	}
 	for (size_t i = 0; i < ncopies; i++)
 		publish_copy(kv, &copies[i]);
 	pthread_mutex_unlock(&kv->gcw.lock);

@@ -63,6 +63,8 @@ void record_retract(struct pmkv *kv, struct persist_ctx *pc, uint64_t off)
 
 	__atomic_store_n(&r->version, 0, __ATOMIC_RELAXED);
 	persist_range(kv->persist, pc, &r->version, sizeof(r->version));
+	/* if even that failed, recovery may find the record: refuse writes */
+	persist_check(kv, pc);
 }
 
 /*

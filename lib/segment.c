@@ -133,6 +133,10 @@ int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 	/* the id must be spent durably before any record can carry it */
 	persist_range(kv->persist, &kv->misc_pc, &kv->sb->next_segment_id,
 		      sizeof(kv->sb->next_segment_id));
+	if (kv->misc_pc.error) {
+		pthread_mutex_unlock(&kv->seg_lock);
+		return persist_check(kv, &kv->misc_pc);
+	}
 	if (pmemobj_alloc(kv->pop, &oid, size, PMKV_TYPE_SEGMENT,
 			  segment_ctor, &a)) {
 		int e = errno;
