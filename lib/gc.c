@@ -101,6 +101,49 @@ static int gc_room(struct pmkv *kv, uint64_t n, struct seg **out)
 	return 0;
 }
 
+/*
+ * At open: segments that hold no record (the reserves of the last run, or
+ * segments allocated just before a crash) become this run's reserves, and
+ * any others go back to libpmemobj; the newest segment with room left
+ * becomes the opening thread's writer's. Opening a pool again and again,
+ * as a command-line tool does, then costs no space. Appending after the
+ * last valid record is what a writer does anyway: whatever lies beyond it
+ * is invalid to recovery.
+ */
+void gc_adopt_empty(struct pmkv *kv)
+{
+	struct writer *w = writer_of_thread(kv);
+	struct seg *newest = NULL;
+
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		struct seg *s = kv->segs[i];
+
+		if (!s || s->used != PMKV_SEGMENT_DATA || s->open)
+			continue;
+		if (s->size == kv->segment_size && !kv->reserve) {
+			s->open = true;
+			kv->reserve = s;
+		} else if (s->size == kv->segment_size && !kv->del_reserve) {
+			s->open = true;
+			kv->del_reserve = s;
+		} else {
+			segment_free(kv, s);
+		}
+	}
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		struct seg *s = kv->segs[i];
+
+		if (s && !s->open && s->size == kv->segment_size &&
+		    s->size - s->used >= s->size / 4 &&
+		    (!newest || s->id > newest->id))
+			newest = s;
+	}
+	if (newest && !w->seg) {
+		newest->open = true;
+		w->seg = newest;
+	}
+}
+
 /* reclamation's segment first, then the deletes' one; both allocated open */
 int gc_refill_reserve(struct pmkv *kv)
 {

@@ -283,6 +283,7 @@ uint64_t writer_min_inflight(struct pmkv *kv);
 /* gc.c */
 int gc_collect(struct pmkv *kv);
 int gc_refill_reserve(struct pmkv *kv);
+void gc_adopt_empty(struct pmkv *kv);
 
 /* kv.c: publishing records in the index */
 struct install {

@@ -87,8 +87,10 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	 * Reclamation needs one free segment and deletes in a full pool
 	 * another; a pool that is full already may not have them yet.
 	 */
-	if (!kv->rdonly)
+	if (!kv->rdonly) {
+		gc_adopt_empty(kv);
 		gc_refill_reserve(kv);
+	}
 	log_info("%s: opened, %s, %llu records recovered in %llu us", path,
 		 kv->persist->name, (unsigned long long)kv->recovered_records,
 		 (unsigned long long)(kv->recovery_ns / 1000));
