@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* json.h -- one <object>_to_json() per object pmkv-cli prints */
+#ifndef PMKV_CLI_JSON_H
+#define PMKV_CLI_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+#include <libpmkv.h>
+
+struct bench_config;
+struct bench_result;
+
+/*
+ * json_size -- the one size formatter for JSON: a number of bytes, or with
+ * UTIL_HUMAN the string util_size_fmt() makes ("64.00 MiB")
+ */
+struct json_object *json_size(uint64_t bytes, unsigned flags);
+
+/* "file", "fsdax", "devdax" or "unknown" */
+const char *json_media_name(enum pmkv_media media);
+
+/* what pmkv_get_info() says: medium, pmem, sizes, format */
+struct json_object *info_to_json(const struct pmkv_info *info,
+				 unsigned flags);
+
+/* what pmkv_get_stats() says: keys, log and index bytes, recovery */
+struct json_object *stats_to_json(const struct pmkv_stats *st,
+				  unsigned flags);
+
+/* a pool: its path, then the fields of info_to_json() and stats_to_json() */
+struct json_object *pool_to_json(const char *path,
+				 const struct pmkv_info *info,
+				 const struct pmkv_stats *st, unsigned flags);
+
+/* one scanned record: key and value escaped as util_escape() does */
+struct json_object *record_to_json(const void *key, size_t klen,
+				   const void *val, size_t vlen);
+
+/* every input of a benchmark run */
+struct json_object *bench_config_to_json(const struct bench_config *cfg);
+
+/* one benchmark's figures */
+struct json_object *bench_result_to_json(const struct bench_result *res);
+
+/* json_print -- obj, pretty-printed and followed by a newline, to f */
+int json_print(FILE *f, struct json_object *obj);
+
+#endif /* PMKV_CLI_JSON_H */
