@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <libpmem.h>
 #include <stdio.h>
@@ -158,6 +159,35 @@ static int pmdk_error(const char *path, const char *what)
 				path, what, pmemobj_errormsg());
 	return pmkv_err(e ? -e : -EIO, "%s: libpmemobj cannot %s it: %s", path,
 			what, pmemobj_errormsg());
+}
+
+/*
+ * libpmemobj writes to a pool as it opens it (run_id, its shutdown state,
+ * lane recovery). For PMKV_F_RDONLY on a file, its copy_on_write.at_open
+ * setting maps the pool privately, so none of that reaches the file. The
+ * setting is process-wide: it is set only around our own open, under a
+ * lock. Device DAX cannot be mapped privately; libpmemobj still needs the
+ * file or device opened read-write in both cases.
+ */
+static PMEMobjpool *open_pmemobj(const char *path, bool private_map)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	PMEMobjpool *pop;
+	int on = 1, off = 0, e;
+
+	if (!private_map)
+		return pmemobj_open(path, PMKV_LAYOUT_NAME);
+	pthread_mutex_lock(&lock);
+	if (pmemobj_ctl_set(NULL, "copy_on_write.at_open", &on)) {
+		pthread_mutex_unlock(&lock);
+		return pmemobj_open(path, PMKV_LAYOUT_NAME);
+	}
+	pop = pmemobj_open(path, PMKV_LAYOUT_NAME);
+	e = errno;
+	pmemobj_ctl_set(NULL, "copy_on_write.at_open", &off);
+	pthread_mutex_unlock(&lock);
+	errno = e;
+	return pop;
 }
 
 struct root_arg {
@@ -377,7 +407,7 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 			return rc;
 		}
 	} else {
-		kv->pop = pmemobj_open(path, PMKV_LAYOUT_NAME);
+		kv->pop = open_pmemobj(path, kv->rdonly && !devdax);
 		if (!kv->pop)
 			return pmdk_error(path, "open");
 	}

@@ -21,7 +21,8 @@ uint64_t key_prefix(const void *k, size_t len)
 int key_cmp_bytes(const uint8_t *a, uint32_t alen, const uint8_t *b,
 		  uint32_t blen)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
+	uint32_t n = alen < blen ? alen : blen;
+	int c = n ? memcmp(a, b, n) : 0;
 
 	if (c)
 		return c;

@@ -298,7 +298,8 @@ static int build_shard(struct rctx *c, unsigned si)
 	for (unsigned t = 0; t < c->nthreads; t++) {
 		struct rvec *v = &c->vecs[t][si];
 
-		memcpy(all + u, v->v, v->n * sizeof(*all));
+		if (v->n)
+			memcpy(all + u, v->v, v->n * sizeof(*all));
 		u += v->n;
 		free(v->v);
 		v->v = NULL;

@@ -167,9 +167,10 @@ int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
  * PMKV_F_CREATE, an empty file, or a file or device whose first 4 KiB are
  * zeros, is taken as free space and a pool is created in it; PMKV_F_EXCL
  * refuses any existing path, so it always fails on a devdax device.
- * PMKV_F_RDONLY refuses writes through the handle, but libpmemobj still
- * opens the pool read-write and updates its own header: the file must be
- * writable.
+ * PMKV_F_RDONLY refuses writes through the handle; on a file the pool is
+ * mapped privately, so nothing at all reaches the file, while on devdax
+ * libpmemobj still updates its own header. Either way libpmemobj opens
+ * the path read-write: read permission alone gives -EACCES.
  *
  * Returns 0, or:
  *   -ENOENT       no such path (without PMKV_F_CREATE), or no such device
