@@ -27,6 +27,18 @@ int err_set(int code, const char *file, int line, const char *func,
 	return code;
 }
 
+int err_quiet(int code, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return code;
+}
+
 int err_plain(int code, const char *msg)
 {
 	size_t n = strlen(msg);

@@ -20,8 +20,12 @@
 int err_set(int code, const char *file, int line, const char *func,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* set the thread's message, log it, return code */
-/* set the message without formatting or logging: for expected outcomes */
+/*
+ * Expected outcomes (no such key, a buffer too small) set the message but
+ * are not logged: nothing above debug level is logged on the get path.
+ */
 int err_plain(int code, const char *msg);
+int err_quiet(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define pmkv_err(code, ...) err_set((code), __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 void log_msg(int level, const char *file, int line, const char *func,

@@ -252,8 +252,8 @@ int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 		*vlen = n;
 	if (bufsz < n) {
 		pthread_rwlock_unlock(&sh->lock);
-		return pmkv_err(-ENOBUFS, "value of %u bytes, buffer of %zu", n,
-				bufsz);
+		return err_quiet(-ENOBUFS, "value of %u bytes, buffer of %zu", n,
+				 bufsz);
 	}
 	/* a media error must not come back as data */
 	if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
