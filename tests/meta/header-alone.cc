@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* header-alone.cc -- libpmkv.h compiles alone as C++ and links */
+#include "header-alone.c"
