@@ -268,13 +268,27 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 	 * The separator is r's first key. When that is the new key its record
 	 * is not written yet: k names it.
 	 */
-	if (dst == r && p == 0) {
-		sep_set(t, spr, &sp->sep, k->prefix, k->p, k->len);
-	} else {
-		const struct pmkv_record *rec =
-			(const void *)(t->base + IE_OFF(&r->e[0]));
+	{
+		const struct pmkv_record *rec = NULL;
+		const uint8_t *kp;
+		uint32_t klen;
 
-		sep_set(t, spr, &sp->sep, r->pfx[0], rec_key(rec), rec->klen);
+		if (dst == r && p == 0) {
+			kp = k->p;
+			klen = k->len;
+		} else {
+			rec = (const void *)(t->base + IE_OFF(&r->e[0]));
+			kp = rec_key(rec);
+			klen = rec->klen;
+		}
+		/*
+		 * When the prefixes already part the halves, the first 8
+		 * bytes are separator enough: a smaller prefix means a smaller
+		 * key. No copy of the rest, no allocation.
+		 */
+		if (l->pfx[l->n - 1] < r->pfx[0] && klen > 8)
+			klen = 8;
+		sep_set(t, spr, &sp->sep, r->pfx[0], kp, klen);
 	}
 	return &dst->e[p];
 }
@@ -307,6 +321,7 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 	if (h == 0)
 		return leaf_ins(t, node, k, created, sp, spr);
 	ci = inner_child(in, k);
+	prefetch_pfx(in->c[ci]);
 	e = ins(t, in->c[ci], h - 1, k, created, &csp, spr);
 	if (!csp.right)
 		return e;
@@ -408,16 +423,20 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 		t->root = l;
 		t->height = 0;
 	}
-	/* an existing key needs no allocation */
-	e = btree_find(t, k);
-	if (e) {
+	/*
+	 * Spares are topped up first (usually nothing to do) so the insert
+	 * searches once; without memory, an existing key can still be found.
+	 */
+	spr = spares_get(t);
+	if (!spr) {
+		e = btree_find(t, k);
 		*created = false;
 		return e;
 	}
-	spr = spares_get(t);
-	if (!spr)
-		return NULL;
+	prefetch_pfx(t->root);
 	e = ins(t, t->root, t->height, k, created, &sp, spr);
+	if (!*created)
+		return e;
 	t->mods++;
 	if (sp.right) {
 		struct inner *root = spr->inner[--spr->ninner];
