@@ -74,13 +74,10 @@ static int batch_add(struct pmkv_batch *b, const void *key, size_t klen,
 	if (!b)
 		return pmkv_err(-EINVAL, "batch is NULL");
 	rc = check_kv_args(key, klen);
+	if (!rc)
+		rc = check_val_args(val, vlen);
 	if (rc)
 		return rc;
-	if (vlen > PMKV_VALUE_MAX)
-		return pmkv_err(-EINVAL, "value of %zu bytes; the limit is %u",
-				vlen, PMKV_VALUE_MAX);
-	if (!val && vlen)
-		return pmkv_err(-EINVAL, "val is NULL with %zu bytes", vlen);
 	if (b->n == PMKV_BATCH_MAX)
 		return pmkv_err(-E2BIG, "a batch holds at most %u operations",
 				PMKV_BATCH_MAX);
@@ -167,11 +164,9 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	if (!b)
 		return pmkv_err(-EINVAL, "batch is NULL");
 	kv = b->kv;
-	if (kv->rdonly)
-		return pmkv_err(-EROFS, "%s: opened read-only", kv->path);
-	if (__atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED))
-		return pmkv_err(PMKV_E_POISONED, "%s: an earlier durable write failed",
-				kv->path);
+	rc = check_writable(kv);
+	if (rc)
+		return rc;
 	if (b->n == 0)
 		return 0;
 	batch_dedup(b);

@@ -303,6 +303,8 @@ void record_retract(struct pmkv *kv, struct persist_ctx *pc, uint64_t off);
 int publish_locked(struct pmkv *kv, struct shard *sh, struct install *in);
 int persist_check(struct pmkv *kv, struct persist_ctx *pc);
 int check_kv_args(const void *key, size_t klen);
+int check_val_args(const void *val, size_t vlen);
+int check_writable(struct pmkv *kv);
 
 /* check.c: verify every invariant; the handle must be quiet */
 int check_run(struct pmkv *kv);

@@ -36,7 +36,32 @@ int check_kv_args(const void *key, size_t klen)
 	return 0;
 }
 
-static int check_writable(struct pmkv *kv)
+int check_val_args(const void *val, size_t vlen)
+{
+	if (vlen > PMKV_VALUE_MAX)
+		return pmkv_err(-EINVAL, "value of %zu bytes; the limit is %u",
+				vlen, PMKV_VALUE_MAX);
+	if (!val && vlen)
+		return pmkv_err(-EINVAL, "val is NULL with %zu bytes", vlen);
+	return 0;
+}
+
+/* the checks every keyed call starts with, and the key made */
+static int key_args(struct pmkv *kv, const void *key, size_t klen,
+		    struct key *k)
+{
+	int rc;
+
+	if (!kv)
+		return pmkv_err(-EINVAL, "kv is NULL");
+	rc = check_kv_args(key, klen);
+	if (rc)
+		return rc;
+	key_make(k, key, klen);
+	return 0;
+}
+
+int check_writable(struct pmkv *kv)
 {
 	if (kv->rdonly)
 		return pmkv_err(-EROFS, "%s: opened read-only", kv->path);
@@ -193,20 +218,13 @@ int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
 	bool was_live;
 	int rc;
 
-	if (!kv)
-		return pmkv_err(-EINVAL, "kv is NULL");
-	rc = check_kv_args(key, klen);
+	rc = key_args(kv, key, klen, &k);
+	if (!rc)
+		rc = check_val_args(val, vlen);
+	if (!rc)
+		rc = check_writable(kv);
 	if (rc)
 		return rc;
-	if (vlen > PMKV_VALUE_MAX)
-		return pmkv_err(-EINVAL, "value of %zu bytes; the limit is %u",
-				vlen, PMKV_VALUE_MAX);
-	if (!val && vlen)
-		return pmkv_err(-EINVAL, "val is NULL with %zu bytes", vlen);
-	rc = check_writable(kv);
-	if (rc)
-		return rc;
-	key_make(&k, key, klen);
 	return write_one(kv, &k, val, (uint32_t)vlen, false, &was_live);
 }
 
@@ -231,14 +249,11 @@ int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 	uint32_t n;
 	int rc;
 
-	if (!kv)
-		return pmkv_err(-EINVAL, "kv is NULL");
-	rc = check_kv_args(key, klen);
+	rc = key_args(kv, key, klen, &k);
 	if (rc)
 		return rc;
 	if (!buf && bufsz)
 		return pmkv_err(-EINVAL, "buf is NULL with bufsz %zu", bufsz);
-	key_make(&k, key, klen);
 	sh = shard_for(kv, &k);
 	pthread_rwlock_rdlock(&sh->lock);
 	e = find_live(sh, &k);
@@ -278,12 +293,9 @@ int pmkv_exists(struct pmkv *kv, const void *key, size_t klen)
 	bool found;
 	int rc;
 
-	if (!kv)
-		return pmkv_err(-EINVAL, "kv is NULL");
-	rc = check_kv_args(key, klen);
+	rc = key_args(kv, key, klen, &k);
 	if (rc)
 		return rc;
-	key_make(&k, key, klen);
 	sh = shard_for(kv, &k);
 	pthread_rwlock_rdlock(&sh->lock);
 	found = find_live(sh, &k) != NULL;
@@ -298,15 +310,11 @@ int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
 	bool found, was_live;
 	int rc;
 
-	if (!kv)
-		return pmkv_err(-EINVAL, "kv is NULL");
-	rc = check_kv_args(key, klen);
+	rc = key_args(kv, key, klen, &k);
+	if (!rc)
+		rc = check_writable(kv);
 	if (rc)
 		return rc;
-	rc = check_writable(kv);
-	if (rc)
-		return rc;
-	key_make(&k, key, klen);
 	sh = shard_for(kv, &k);
 	/* an absent key costs no record */
 	pthread_rwlock_rdlock(&sh->lock);
