@@ -47,7 +47,7 @@ for r in res:
 PY
 }
 
-expect_rc 0 bench --num=20000 --json
+expect_rc 0 bench --floor_buffer=4M --num=20000 --json
 check 20000 1 fillseq,fillrandom,overwrite,readrandom,readseq,deleterandom
 # the default pool and its directory are gone afterwards
 python3 - "$OUT" <<'PY'
@@ -59,7 +59,7 @@ PY
 
 # two threads and a num they cannot split evenly; readmissing finds nothing
 list=fillrandom,readrandom,readseq,readmissing,deleterandom,readrandom
-expect_rc 0 bench --num=20001 --threads=2 --benchmarks=$list --json
+expect_rc 0 bench --floor_buffer=4M --num=20001 --threads=2 --benchmarks=$list --json
 python3 - "$OUT" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
@@ -68,11 +68,11 @@ assert r[-1]["benchmark"] == "readrandom" and r[-1]["found"] == 0, r[-1]
 assert r[-1]["verified"] is True
 PY
 list=fillrandom,readrandom,readseq,readmissing,deleterandom
-expect_rc 0 bench --num=20001 --threads=2 --benchmarks=$list --json
+expect_rc 0 bench --floor_buffer=4M --num=20001 --threads=2 --benchmarks=$list --json
 check 20001 2 $list
 
 # text mode prints every input before the first figure
-expect_rc 0 bench --num=2000 --benchmarks=fillrandom,readrandom
+expect_rc 0 bench --floor_buffer=4M --num=2000 --benchmarks=fillrandom,readrandom
 for f in "pool:" "medium:" "keys:" "values:" "entries:" "threads:" "cpu:" "loadavg:" \
 	 "kernel:" "build type"; do
 	grep -q "$f" "$OUT" || fail "bench text lacks '$f'"
@@ -82,18 +82,18 @@ head -n "$(grep -n '^fillrandom' "$OUT" | cut -d: -f1)" "$OUT" |
 	grep -q "kernel:" || fail "inputs not printed before the figures"
 
 # the pool is removed unless --keep; --db reuses a kept pool for reads
-expect_rc 0 bench --num=1000 --benchmarks=fillseq --db="$TEST_DIR/b.pool" --keep
+expect_rc 0 bench --floor_buffer=4M --num=1000 --benchmarks=fillseq --db="$TEST_DIR/b.pool" --keep
 [ -f "$TEST_DIR/b.pool" ] || fail "--keep did not keep the pool"
-expect_rc 0 bench --num=1000 --benchmarks=readrandom --db="$TEST_DIR/b.pool"
+expect_rc 0 bench --floor_buffer=4M --num=1000 --benchmarks=readrandom --db="$TEST_DIR/b.pool"
 grep -q "found 1000 of 1000" "$OUT" || fail "reads on a kept pool"
 [ -f "$TEST_DIR/b.pool" ] || fail "an existing pool used for reads was removed"
-expect_rc 0 bench --num=1000 --benchmarks=fillseq --db="$TEST_DIR/b.pool"
+expect_rc 0 bench --floor_buffer=4M --num=1000 --benchmarks=fillseq --db="$TEST_DIR/b.pool"
 [ ! -e "$TEST_DIR/b.pool" ] || fail "pool not removed without --keep"
 
 # --db refuses to replace a file that is not a pool
 head -c 65536 /dev/urandom >"$TEST_DIR/precious"
 cp "$TEST_DIR/precious" "$TEST_DIR/precious.orig"
-expect_rc 1 bench --num=1000 --db="$TEST_DIR/precious"
+expect_rc 1 bench --floor_buffer=4M --num=1000 --db="$TEST_DIR/precious"
 expect_err "not replacing"
 cmp "$TEST_DIR/precious" "$TEST_DIR/precious.orig" || fail "bench changed a foreign file"
 

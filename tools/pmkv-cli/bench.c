@@ -12,17 +12,28 @@
 
 #include "bench.h"
 #include "hist.h"
+#include "zipf.h"
 
 volatile sig_atomic_t bench_stop;
 
 static const struct bench_def defs[] = {
-	{ "fillseq", BENCH_FILLSEQ, true },
-	{ "fillrandom", BENCH_FILLRANDOM, true },
-	{ "overwrite", BENCH_OVERWRITE, false },
-	{ "readrandom", BENCH_READRANDOM, false },
-	{ "readseq", BENCH_READSEQ, false },
-	{ "readmissing", BENCH_READMISSING, false },
-	{ "deleterandom", BENCH_DELETERANDOM, false },
+	{ "fillseq", BENCH_FILLSEQ, true, false, { 0 } },
+	{ "fillrandom", BENCH_FILLRANDOM, true, false, { 0 } },
+	{ "overwrite", BENCH_OVERWRITE, false, true, { 0 } },
+	{ "readrandom", BENCH_READRANDOM, false, true, { 0 } },
+	{ "readseq", BENCH_READSEQ, false, false, { 0 } },
+	{ "readmissing", BENCH_READMISSING, false, true, { 0 } },
+	{ "seekrandom", BENCH_SEEKRANDOM, false, true, { 0 } },
+	{ "deleterandom", BENCH_DELETERANDOM, false, false, { 0 } },
+	{ "readwhilewriting", BENCH_READWHILEWRITING, false, true, { 0 } },
+	/* YCSB's core workloads (workloads/workload[a-f] in its tree) */
+	{ "ycsb-a", BENCH_YCSB, false, true, { .read = 50, .update = 50 } },
+	{ "ycsb-b", BENCH_YCSB, false, true, { .read = 95, .update = 5 } },
+	{ "ycsb-c", BENCH_YCSB, false, true, { .read = 100 } },
+	{ "ycsb-d", BENCH_YCSB, false, true,
+	  { .read = 95, .insert = 5, .latest = true } },
+	{ "ycsb-e", BENCH_YCSB, false, true, { .scan = 95, .insert = 5 } },
+	{ "ycsb-f", BENCH_YCSB, false, true, { .read = 50, .rmw = 50 } },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -37,7 +48,7 @@ const struct bench_def *bench_lookup(const char *name)
 
 const char *bench_names(void)
 {
-	static char buf[128];
+	static char buf[256];
 
 	if (!buf[0])
 		for (size_t i = 0; i < NDEFS; i++) {
@@ -46,6 +57,17 @@ const char *bench_names(void)
 			strcat(buf, defs[i].name);
 		}
 	return buf;
+}
+
+const char *bench_dist_name(enum bench_dist d)
+{
+	return d == BENCH_DIST_ZIPFIAN ? "zipfian" : "uniform";
+}
+
+void bench_result_fini(struct bench_result *res)
+{
+	free(res->hist);
+	res->hist = NULL;
 }
 
 /*
@@ -73,12 +95,20 @@ static uint64_t rand_below(uint64_t *s, uint64_t n)
 	return (uint64_t)(((unsigned __int128)splitmix64(s) * n) >> 64);
 }
 
+/* uniform in [0, 1), 53 bits */
+static double rand_unit(uint64_t *s)
+{
+	return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
+}
+
 /*
  * A permutation of [0, n) without a table, so fillrandom and deleterandom
- * touch every key of the share exactly once at any --num: a bijection on
- * the smallest power-of-two range >= n (xor, odd multiply and xorshift
- * are each invertible there), walked along its cycle until it lands below
- * n. Fewer than two steps on average, since n > half the range.
+ * touch every key of the share exactly once at any --num, and zipfian
+ * ranks land on scattered keys (YCSB's "scrambled" zipfian, but one to
+ * one: no two ranks share a key). A bijection on the smallest
+ * power-of-two range >= n (xor, odd multiply and xorshift are each
+ * invertible there), walked along its cycle until it lands below n. Fewer
+ * than two steps on average, since n > half the range.
  */
 struct perm {
 	uint64_t n, mask, k0, k1, m0, m1;
@@ -124,15 +154,33 @@ uint64_t bench_key_capacity(unsigned key_size)
 	return key_size >= 8 ? UINT64_MAX : (uint64_t)1 << (8 * key_size);
 }
 
-/* one run of one benchmark, shared read-only by its workers */
+/* one run of one benchmark, shared by its workers */
 struct run {
-	struct pmkv *kv;
+	const struct bench_engine *eng;
+	struct bench_db *db;
 	const struct bench_params *p;
+	const struct bench_def *def;
 	enum bench_kind kind;
-	bool check_values;	/* the pool holds only values we wrote */
-	bool check_order;	/* readseq: every key 0..num-1 is there */
+	bool check_values;	/* the store holds only values we wrote */
+	bool check_order;	/* every key 0..num-1 is there */
 	unsigned char *vbuf;	/* VALUE_SPAN + value_size random bytes */
 	unsigned kw;		/* bytes of the counter at the key's start */
+	uint64_t capacity;	/* bench_key_capacity() */
+	uint64_t deadline;	/* CLOCK_MONOTONIC ns; UINT64_MAX: none */
+
+	/*
+	 * Random ops pick a logical key L in [0, num + inserted): L < num is
+	 * counter L, and insert j is counter 2*num + j.
+	 */
+	uint64_t space;		/* logical keys zipfian ranks cover */
+	struct perm scatter;	/* rank -> logical key */
+	struct zipf zipf;	/* over space (zipfian) or num (latest) */
+	bool dynamic;		/* inserts: the limit moves */
+	uint64_t limit;		/* the logical keys there are, when static */
+	_Atomic uint64_t ins_next;	/* inserts reserved so far */
+	_Atomic uint64_t *inflight;	/* per worker; UINT64_MAX: none */
+	unsigned nworkers;
+	_Atomic unsigned readers_left;	/* readwhilewriting's writer stops */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cv;	/* go and finished changed */
@@ -142,13 +190,19 @@ struct run {
 
 struct worker {
 	struct run *run;
+	struct bench_thr *thr;
 	pthread_t tid;
 	unsigned id;
+	bool writer;		/* readwhilewriting's writer */
 	uint64_t lo, hi;	/* this thread's share of the keys: [lo, hi) */
-	uint64_t quota;		/* operations to do */
+	uint64_t quota;		/* operations to do; UINT64_MAX: until time */
+	bool cut;		/* --duration ended it before the quota */
 	uint64_t rng;
+	struct zipf zipf;	/* run's, grown by inserts (latest) */
 
-	uint64_t ops, found, wrong;
+	uint64_t ops, found, wrong, bytes;
+	uint64_t n_rd, n_wr;	/* random reads and durable writes done */
+	uint64_t n_read, n_update, n_insert, n_scan, n_rmw;
 	uint64_t t_start, t_end;
 	_Atomic uint64_t done;	/* ops so far, for the progress line */
 	struct hist hist;
@@ -156,9 +210,10 @@ struct worker {
 	int rc;			/* the failing operation's code */
 	const char *op;
 	uint64_t at;		/* its index */
-	char msg[512];		/* pmkv_errormsg() of this thread */
+	char msg[512];		/* the engine's message on this thread */
 
 	unsigned char *key;	/* key_size bytes: counter, then zeros */
+	unsigned char *key2;	/* readseq: the first key after the share */
 	unsigned char *rbuf;	/* value_size bytes for gets */
 };
 
@@ -177,6 +232,23 @@ static void key_set(const struct run *r, unsigned char *key, uint64_t idx)
 		key[i] = (unsigned char)(idx >> (8 * (r->kw - 1 - i)));
 }
 
+/* the counter of a key bench wrote; false for any other key */
+static bool key_get(const struct run *r, const unsigned char *key,
+		    size_t klen, uint64_t *idx)
+{
+	uint64_t v = 0;
+
+	if (klen != r->p->key_size)
+		return false;
+	for (unsigned i = 0; i < r->kw; i++)
+		v = v << 8 | key[i];
+	for (size_t i = r->kw; i < klen; i++)
+		if (key[i])
+			return false;
+	*idx = v;
+	return true;
+}
+
 static const unsigned char *value_of(const struct run *r, uint64_t idx)
 {
 	uint64_t s = idx ^ r->p->seed;
@@ -184,12 +256,20 @@ static const unsigned char *value_of(const struct run *r, uint64_t idx)
 	return r->vbuf + splitmix64(&s) % VALUE_SPAN;
 }
 
+static bool value_ok(const struct run *r, uint64_t idx, const void *v,
+		     size_t vlen)
+{
+	return vlen == r->p->value_size &&
+	       !memcmp(v, value_of(r, idx), vlen);
+}
+
 static void fail(struct worker *w, const char *op, int rc, uint64_t at)
 {
 	w->rc = rc;
 	w->op = op;
 	w->at = at;
-	snprintf(w->msg, sizeof(w->msg), "%s", pmkv_errormsg());
+	snprintf(w->msg, sizeof(w->msg), "%s",
+		 w->thr ? w->run->eng->errmsg(w->thr) : "");
 }
 
 /*
@@ -208,22 +288,76 @@ static void fail(struct worker *w, const char *op, int rc, uint64_t at)
 					      memory_order_relaxed);	\
 	} while (0)
 
+/* whether the loop ends before op i: interrupt, quota or --duration */
+static bool op_end(struct worker *w, uint64_t i, uint64_t t0)
+{
+	if (bench_stop) {
+		w->rc = -EINTR;
+		return true;
+	}
+	if (i >= w->quota)
+		return true;
+	if (t0 >= w->run->deadline) {
+		w->cut = true;
+		return true;
+	}
+	return false;
+}
+
+static int do_put(struct worker *w, uint64_t idx)
+{
+	const struct run *r = w->run;
+	int rc;
+
+	key_set(r, w->key, idx);
+	rc = r->eng->put(w->thr, w->key, r->p->key_size, value_of(r, idx),
+			 r->p->value_size);
+	if (!rc) {
+		w->n_wr++;
+		w->bytes += r->p->key_size + r->p->value_size;
+	}
+	return rc;
+}
+
+/* a get of counter idx, counted and checked; -ENOENT is no failure */
+static int do_get(struct worker *w, uint64_t idx)
+{
+	const struct run *r = w->run;
+	const unsigned vs = r->p->value_size;
+	size_t vlen = 0;
+	int rc;
+
+	key_set(r, w->key, idx);
+	rc = r->eng->get(w->thr, w->key, r->p->key_size, w->rbuf, vs, &vlen);
+	w->n_rd++;
+	if (rc == 0) {
+		w->found++;
+		w->bytes += r->p->key_size + vlen;
+		if (r->check_values && !value_ok(r, idx, w->rbuf, vlen))
+			w->wrong++;
+	} else if (rc == -ENOBUFS) {
+		/* longer than anything this run writes */
+		w->found++;
+		if (r->check_values)
+			w->wrong++;
+	} else if (rc != -ENOENT) {
+		return rc;
+	}
+	return 0;
+}
+
 static void run_writes(struct worker *w, uint64_t t0)
 {
 	const struct run *r = w->run;
-	const unsigned ks = r->p->key_size, vs = r->p->value_size;
+	const unsigned ks = r->p->key_size;
 	uint64_t n = w->hi - w->lo;
 	struct perm pm;
 
 	perm_init(&pm, n, r->p->seed ^ ((uint64_t)r->kind << 32) ^ w->id);
-	for (uint64_t i = 0; i < w->quota; i++) {
+	for (uint64_t i = 0; !op_end(w, i, t0); i++) {
 		uint64_t idx;
 		int rc;
 
-		if (bench_stop) {
-			w->rc = -EINTR;
-			break;
-		}
 		switch (r->kind) {
 		case BENCH_FILLSEQ:
 			idx = w->lo + i;
@@ -235,21 +369,20 @@ static void run_writes(struct worker *w, uint64_t t0)
 			idx = w->lo + perm_at(&pm, i);
 			break;
 		}
-		key_set(r, w->key, idx);
 		if (r->kind == BENCH_DELETERANDOM) {
-			rc = pmkv_delete(r->kv, w->key, ks);
+			key_set(r, w->key, idx);
+			rc = r->eng->del(w->thr, w->key, ks);
 			if (rc == 0) {
 				w->found++;
 			} else if (rc != -ENOENT) {
 				fail(w, "delete", rc, i);
 				break;
 			}
-		} else {
-			rc = pmkv_put(r->kv, w->key, ks, value_of(r, idx), vs);
-			if (rc) {
-				fail(w, "put", rc, i);
-				break;
-			}
+			w->n_wr++;
+			w->bytes += ks;
+		} else if ((rc = do_put(w, idx))) {
+			fail(w, "put", rc, i);
+			break;
 		}
 		OP_DONE(w, i, t0);
 	}
@@ -259,32 +392,13 @@ static void run_writes(struct worker *w, uint64_t t0)
 static void run_gets(struct worker *w, uint64_t t0)
 {
 	const struct run *r = w->run;
-	const unsigned ks = r->p->key_size, vs = r->p->value_size;
 	const uint64_t num = r->p->num;
 	const uint64_t base = r->kind == BENCH_READMISSING ? num : 0;
 
-	for (uint64_t i = 0; i < w->quota; i++) {
-		uint64_t idx = base + rand_below(&w->rng, num);
-		size_t vlen = 0;
-		int rc;
+	for (uint64_t i = 0; !op_end(w, i, t0); i++) {
+		int rc = do_get(w, base + rand_below(&w->rng, num));
 
-		if (bench_stop) {
-			w->rc = -EINTR;
-			break;
-		}
-		key_set(r, w->key, idx);
-		rc = pmkv_get(r->kv, w->key, ks, w->rbuf, vs, &vlen);
-		if (rc == 0) {
-			w->found++;
-			if (r->check_values && (vlen != vs ||
-			    memcmp(w->rbuf, value_of(r, idx), vs)))
-				w->wrong++;
-		} else if (rc == -ENOBUFS) {
-			/* longer than anything this run writes */
-			w->found++;
-			if (r->check_values)
-				w->wrong++;
-		} else if (rc != -ENOENT) {
+		if (rc) {
 			fail(w, "get", rc, i);
 			break;
 		}
@@ -293,41 +407,257 @@ static void run_gets(struct worker *w, uint64_t t0)
 	w->t_end = t0;
 }
 
-static void run_readseq(struct worker *w, struct pmkv_iter *it, uint64_t t0)
+/* readwhilewriting's writer: overwrites until the readers are done */
+static void run_writer(struct worker *w, uint64_t t0)
+{
+	struct run *r = w->run;
+
+	for (uint64_t i = 0; !op_end(w, i, t0) &&
+	     atomic_load_explicit(&r->readers_left, memory_order_relaxed);
+	     i++) {
+		int rc = do_put(w, rand_below(&w->rng, r->p->num));
+
+		if (rc) {
+			fail(w, "put (writer)", rc, i);
+			break;
+		}
+		w->ops++;
+		t0 = now_ns();
+	}
+	w->t_end = t0;
+}
+
+/* readseq: one scan over the share, each record one op */
+struct seq_ctx {
+	struct worker *w;
+	uint64_t i, t0;
+	bool stop_key;		/* key2 holds the first key after the share */
+};
+
+#define SCAN_STOP 1
+
+static int seq_visit(void *arg, const void *k, size_t klen, const void *v,
+		     size_t vlen)
+{
+	struct seq_ctx *c = arg;
+	struct worker *w = c->w;
+	const struct run *r = w->run;
+	const unsigned ks = r->p->key_size;
+	uint64_t idx;
+
+	if (op_end(w, c->i, c->t0))
+		return SCAN_STOP;
+	/* the share ends here; the next thread's share is not ours */
+	if (c->stop_key && klen == ks && memcmp(k, w->key2, ks) >= 0)
+		return SCAN_STOP;
+	w->found++;
+	w->n_rd++;
+	w->bytes += klen + vlen;
+	if (r->check_order) {
+		/* every key is there: entry i must be key lo + i */
+		key_set(r, w->key, w->lo + c->i);
+		if (klen != ks || memcmp(k, w->key, ks) ||
+		    !value_ok(r, w->lo + c->i, v, vlen))
+			w->wrong++;
+	} else if (r->check_values &&
+		   (!key_get(r, k, klen, &idx) || !value_ok(r, idx, v, vlen))) {
+		w->wrong++;
+	}
+	OP_DONE(w, c->i, c->t0);
+	c->i++;
+	return 0;
+}
+
+static void run_readseq(struct worker *w, uint64_t t0)
 {
 	const struct run *r = w->run;
-	const unsigned ks = r->p->key_size, vs = r->p->value_size;
+	struct seq_ctx c = { .w = w, .t0 = t0 };
 	int rc;
 
+	if (!w->quota)
+		goto out;
 	key_set(r, w->key, w->lo);
-	rc = w->quota ? pmkv_iter_seek(it, w->key, ks) : -ENOENT;
-	for (uint64_t i = 0; i < w->quota; i++) {
-		const void *k, *v;
-		size_t klen, vlen;
+	c.stop_key = w->hi < r->capacity;
+	if (c.stop_key)
+		key_set(r, w->key2, w->hi);
+	/* w->key is rewritten by the checks: the scan has taken its copy */
+	rc = r->eng->scan(w->thr, w->key, r->p->key_size, w->quota,
+			  seq_visit, &c);
+	if (rc && rc != SCAN_STOP && !w->rc)
+		fail(w, "scan", rc, c.i);
+out:
+	w->t_end = c.t0;
+}
 
-		if (bench_stop) {
-			w->rc = -EINTR;
-			break;
-		}
-		if (i)
-			rc = pmkv_iter_next(it);
-		if (rc == -ENOENT)
-			break;
-		if (!rc)
-			rc = pmkv_iter_key(it, &k, &klen);
-		if (!rc)
-			rc = pmkv_iter_value(it, &v, &vlen);
+/* a short scan: seekrandom's seek + nexts, YCSB E's scan */
+struct seek_ctx {
+	struct worker *w;
+	uint64_t idx;		/* the counter sought */
+	uint64_t j;		/* records seen */
+};
+
+static int seek_visit(void *arg, const void *k, size_t klen, const void *v,
+		      size_t vlen)
+{
+	struct seek_ctx *c = arg;
+	struct worker *w = c->w;
+	const struct run *r = w->run;
+	uint64_t idx = 0;
+	bool ours = key_get(r, k, klen, &idx);
+
+	w->bytes += klen + vlen;
+	if (c->j == 0 && ours && idx == c->idx)
+		w->found++;	/* as db_bench: the seek met its own key */
+	if (r->check_values && (!ours || !value_ok(r, idx, v, vlen)))
+		w->wrong++;
+	/* every key 0..num-1 is there: none can be skipped */
+	else if (r->check_order && c->idx + c->j < r->p->num &&
+		 idx != c->idx + c->j)
+		w->wrong++;
+	c->j++;
+	return 0;
+}
+
+static int do_scan(struct worker *w, uint64_t idx, uint64_t n)
+{
+	const struct run *r = w->run;
+	struct seek_ctx c = { .w = w, .idx = idx };
+
+	key_set(r, w->key, idx);
+	w->n_rd++;
+	return r->eng->scan(w->thr, w->key, r->p->key_size, n, seek_visit,
+			    &c);
+}
+
+static void run_seeks(struct worker *w, uint64_t t0)
+{
+	const struct run *r = w->run;
+
+	for (uint64_t i = 0; !op_end(w, i, t0); i++) {
+		int rc = do_scan(w, rand_below(&w->rng, r->p->num),
+				 r->p->seek_nexts + 1);
+
 		if (rc) {
-			fail(w, i ? "iter_next" : "iter_seek", rc, i);
+			fail(w, "seek", rc, i);
 			break;
 		}
-		w->found++;
-		if (r->check_order) {
-			/* every key is there: entry i must be key lo + i */
-			key_set(r, w->key, w->lo + i);
-			if (klen != ks || memcmp(k, w->key, ks) || vlen != vs ||
-			    memcmp(v, value_of(r, w->lo + i), vs))
-				w->wrong++;
+		OP_DONE(w, i, t0);
+	}
+	w->t_end = t0;
+}
+
+/* the counter of logical key L (see struct run) */
+static uint64_t counter_of(const struct run *r, uint64_t L)
+{
+	return L < r->p->num ? L : 2 * r->p->num + (L - r->p->num);
+}
+
+/*
+ * Logical keys readers may pick: every insert reserved before is done,
+ * or still running on a thread whose inflight mark is at or below it.
+ * Inserters mark before they reserve, so a reservation seen here has its
+ * mark seen too (both sequentially consistent).
+ */
+static uint64_t acked_limit(struct run *r)
+{
+	uint64_t lim = atomic_load(&r->ins_next);
+
+	for (unsigned i = 0; i < r->nworkers; i++) {
+		uint64_t f = atomic_load(&r->inflight[i]);
+
+		if (f < lim)
+			lim = f;
+	}
+	return r->p->num + lim;
+}
+
+/* YCSB's key chooser for one op: uniform, zipfian or latest */
+static uint64_t ycsb_key(struct worker *w)
+{
+	struct run *r = w->run;
+	uint64_t lim = r->dynamic ? acked_limit(r) : r->limit, L;
+
+	if (r->def->mix.latest) {
+		/* YCSB's SkewedLatestGenerator: the newest key is rank 0 */
+		zipf_grow(&w->zipf, lim);
+		return counter_of(r, lim - 1 - zipf_next(&w->zipf,
+							 rand_unit(&w->rng)));
+	}
+	if (r->p->dist == BENCH_DIST_UNIFORM)
+		return counter_of(r, rand_below(&w->rng, lim));
+	/* as YCSB: draw again until the key has been inserted */
+	do {
+		L = perm_at(&r->scatter, zipf_next(&w->zipf,
+						   rand_unit(&w->rng)));
+	} while (L >= lim);
+	return counter_of(r, L);
+}
+
+static int ycsb_insert(struct worker *w)
+{
+	struct run *r = w->run;
+	uint64_t j, idx;
+	int rc;
+
+	atomic_store(&r->inflight[w->id], atomic_load(&r->ins_next));
+	j = atomic_fetch_add(&r->ins_next, 1);
+	atomic_store(&r->inflight[w->id], j);
+	idx = 2 * r->p->num + j;
+	if (j >= r->capacity - 2 * r->p->num) {
+		snprintf(w->msg, sizeof(w->msg),
+			 "--key_size=%u holds no key for insert %" PRIu64,
+			 r->p->key_size, j);
+		rc = -ENOSPC;
+	} else {
+		rc = do_put(w, idx);
+	}
+	atomic_store(&r->inflight[w->id], UINT64_MAX);
+	return rc;
+}
+
+static void run_ycsb(struct worker *w, uint64_t t0)
+{
+	const struct bench_mix *m = &w->run->def->mix;
+
+	for (uint64_t i = 0; !op_end(w, i, t0); i++) {
+		uint64_t pick = rand_below(&w->rng, 100);
+		const char *op;
+		int rc;
+
+		if (pick < m->read) {
+			op = "read";
+			w->n_read++;
+			rc = do_get(w, ycsb_key(w));
+		} else if ((pick -= m->read) < m->update) {
+			op = "update";
+			w->n_update++;
+			rc = do_put(w, ycsb_key(w));
+		} else if ((pick -= m->update) < m->insert) {
+			op = "insert";
+			w->n_insert++;
+			rc = ycsb_insert(w);
+		} else if ((pick -= m->insert) < m->scan) {
+			op = "scan";
+			w->n_scan++;
+			rc = do_scan(w, ycsb_key(w),
+				     1 + rand_below(&w->rng,
+						    BENCH_YCSB_SCAN_MAX));
+		} else {
+			uint64_t idx = ycsb_key(w);
+
+			op = "read-modify-write";
+			w->n_rmw++;
+			rc = do_get(w, idx);
+			if (!rc)
+				rc = do_put(w, idx);
+		}
+		if (rc) {
+			/* a message of ours, or the engine's */
+			if (w->msg[0])
+				w->rc = rc, w->op = op, w->at = i;
+			else
+				fail(w, op, rc, i);
+			break;
 		}
 		OP_DONE(w, i, t0);
 	}
@@ -338,16 +668,13 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct run *r = w->run;
-	struct pmkv_iter *it = NULL;
 	uint64_t t0;
 	bool aborted;
+	int rc;
 
-	if (r->kind == BENCH_READSEQ) {
-		int rc = pmkv_iter_new(r->kv, &it);
-
-		if (rc)
-			fail(w, "iter_new", rc, 0);
-	}
+	rc = r->eng->thr_new(r->db, &w->thr);
+	if (rc)
+		fail(w, "thread setup", rc, 0);
 	pthread_mutex_lock(&r->lock);
 	while (!r->go)
 		pthread_cond_wait(&r->cv, &r->lock);
@@ -357,20 +684,33 @@ static void *worker_main(void *arg)
 	t0 = w->t_start = w->t_end = now_ns();
 	if (aborted || w->rc)
 		goto out_signal;
+	if (w->writer) {
+		run_writer(w, t0);
+		goto out_signal;
+	}
 	switch (r->kind) {
 	case BENCH_READRANDOM:
 	case BENCH_READMISSING:
+	case BENCH_READWHILEWRITING:
 		run_gets(w, t0);
 		break;
 	case BENCH_READSEQ:
-		run_readseq(w, it, t0);
+		run_readseq(w, t0);
+		break;
+	case BENCH_SEEKRANDOM:
+		run_seeks(w, t0);
+		break;
+	case BENCH_YCSB:
+		run_ycsb(w, t0);
 		break;
 	default:
 		run_writes(w, t0);
 		break;
 	}
 out_signal:
-	pmkv_iter_free(&it);
+	if (!w->writer)
+		atomic_fetch_sub(&r->readers_left, 1);
+	r->eng->thr_free(&w->thr);
 	atomic_store_explicit(&w->done, w->ops, memory_order_relaxed);
 	pthread_mutex_lock(&r->lock);
 	r->finished++;
@@ -387,7 +727,7 @@ static uint64_t share_at(uint64_t total, unsigned i, unsigned n)
 
 /* wait for the workers, with a progress line on stderr each second */
 static void wait_workers(struct run *r, struct worker *w, unsigned n,
-			 const char *name, uint64_t total)
+			 const char *name, uint64_t total, uint64_t t_go)
 {
 	struct timespec ts;
 	bool printed = false;
@@ -406,11 +746,19 @@ static void wait_workers(struct run *r, struct worker *w, unsigned n,
 		    ETIMEDOUT || r->finished == n)
 			continue;
 		for (unsigned i = 0; i < n; i++)
-			done += atomic_load_explicit(&w[i].done,
-						     memory_order_relaxed);
-		fprintf(stderr, "\r%-12s : %" PRIu64 " of %" PRIu64
-			" ops (%.0f%%)", name, done, total,
-			total ? 100.0 * (double)done / (double)total : 100.0);
+			if (!w[i].writer)
+				done += atomic_load_explicit(&w[i].done,
+						memory_order_relaxed);
+		if (r->deadline != UINT64_MAX)
+			fprintf(stderr, "\r%-12s %s: %" PRIu64 " ops, %.0f of %" PRIu64 " s",
+				name, r->eng->name, done,
+				(double)(now_ns() - t_go) / 1e9,
+				r->p->duration);
+		else
+			fprintf(stderr, "\r%-12s %s: %" PRIu64 " of %" PRIu64 " ops (%.0f%%)",
+				name, r->eng->name, done, total,
+				total ? 100.0 * (double)done / (double)total :
+					100.0);
 		printed = true;
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -418,29 +766,59 @@ static void wait_workers(struct run *r, struct worker *w, unsigned n,
 		fputs("\r\033[K", stderr);
 }
 
-static int run_init(struct run *r, struct pmkv *kv,
-		    const struct bench_params *p, enum bench_kind kind,
-		    enum bench_state state)
+static int run_init(struct run *r, const struct bench_engine *eng,
+		    struct bench_db *db, const struct bench_params *p,
+		    const struct bench_def *def, const struct bench_state *st,
+		    unsigned nworkers)
 {
 	pthread_condattr_t ca;
 	uint64_t s = p->seed;
 	size_t len = VALUE_SPAN + p->value_size;
 
 	memset(r, 0, sizeof(*r));
-	r->kv = kv;
+	r->eng = eng;
+	r->db = db;
 	r->p = p;
-	r->kind = kind;
-	r->check_values = state != BENCH_EXISTING;
-	r->check_order = state == BENCH_FULL;
+	r->def = def;
+	r->kind = def->kind;
+	r->check_values = st->contents != BENCH_EXISTING;
+	r->check_order = st->contents == BENCH_FULL;
 	r->kw = p->key_size < 8 ? p->key_size : 8;
+	r->capacity = bench_key_capacity(p->key_size);
+	r->deadline = UINT64_MAX;
+	r->nworkers = nworkers;
 	r->vbuf = malloc(len);
-	if (!r->vbuf)
+	r->inflight = calloc(nworkers, sizeof(*r->inflight));
+	if (!r->vbuf || !r->inflight) {
+		free(r->vbuf);
+		free(r->inflight);
 		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < nworkers; i++)
+		atomic_init(&r->inflight[i], UINT64_MAX);
 	for (size_t i = 0; i < len; i += 8) {
 		uint64_t v = splitmix64(&s);
 
 		memcpy(r->vbuf + i, &v, len - i < 8 ? len - i : 8);
 	}
+
+	atomic_init(&r->ins_next, st->inserted);
+	r->limit = p->num + st->inserted;
+	r->space = r->limit;
+	if (def->kind == BENCH_YCSB && def->mix.insert) {
+		r->dynamic = true;
+		/* YCSB's expectednewkeys: twice the inserts the mix predicts */
+		r->space += p->duration ? p->num :
+			    p->reads / 100 * def->mix.insert * 2 + 1;
+	}
+	if (def->kind == BENCH_YCSB) {
+		if (def->mix.latest)
+			zipf_init(&r->zipf, r->limit, ZIPF_THETA);
+		else if (p->dist == BENCH_DIST_ZIPFIAN)
+			zipf_init(&r->zipf, r->space, ZIPF_THETA);
+		perm_init(&r->scatter, r->space, p->seed ^ 0x5ca77e2ULL);
+	}
+
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -454,25 +832,31 @@ static void run_fini(struct run *r)
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->lock);
 	free(r->vbuf);
+	free(r->inflight);
 }
 
 static int workers_init(struct worker *w, struct run *r)
 {
 	const struct bench_params *p = r->p;
+	const bool timed = r->def->timed && p->duration;
 	unsigned n = p->threads;
 
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < r->nworkers; i++) {
 		struct worker *x = &w[i];
 		uint64_t rlo = share_at(p->reads, i, n);
 		uint64_t rhi = share_at(p->reads, i + 1, n);
 
 		x->run = r;
 		x->id = i;
+		x->writer = i >= n;
 		x->lo = share_at(p->num, i, n);
 		x->hi = share_at(p->num, i + 1, n);
 		switch (r->kind) {
 		case BENCH_READRANDOM:
 		case BENCH_READMISSING:
+		case BENCH_READWHILEWRITING:
+		case BENCH_SEEKRANDOM:
+		case BENCH_YCSB:
 			x->quota = rhi - rlo;
 			break;
 		case BENCH_READSEQ:
@@ -484,148 +868,184 @@ static int workers_init(struct worker *w, struct run *r)
 			x->quota = x->hi - x->lo;
 			break;
 		}
+		/* as db_bench's --duration: random ops run until the time */
+		if (timed || x->writer)
+			x->quota = UINT64_MAX;
 		x->rng = p->seed * 0x9e3779b97f4a7c15ULL +
 			 ((uint64_t)r->kind << 40) + i;
+		x->zipf = r->zipf;
 		hist_init(&x->hist);
 		x->key = calloc(1, p->key_size);
+		x->key2 = calloc(1, p->key_size);
 		x->rbuf = malloc(p->value_size ? p->value_size : 1);
-		if (!x->key || !x->rbuf)
+		if (!x->key || !x->key2 || !x->rbuf)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-/* what a benchmark should find in a pool of this state; -1: unknown */
+/* what a benchmark must find in a store of this state; -1: unknown */
 static int64_t expected_found(const struct bench_def *def,
-			      enum bench_state state, const struct worker *w,
-			      unsigned n)
+			      enum bench_contents c, bool complete,
+			      const struct worker *w, unsigned n)
 {
 	int64_t sum = 0;
 
 	if (def->kind == BENCH_READMISSING)
-		return state == BENCH_EXISTING ? -1 : 0;
-	if (state == BENCH_EMPTY)
+		return c == BENCH_EXISTING ? -1 : 0;
+	if (c == BENCH_EMPTY && def->kind != BENCH_YCSB &&
+	    def->kind != BENCH_READWHILEWRITING)
 		return 0;
-	if (state != BENCH_FULL)
+	if (c != BENCH_FULL)
 		return -1;
-	for (unsigned i = 0; i < n; i++)
-		sum += (int64_t)w[i].quota;
+	for (unsigned i = 0; i < n; i++) {
+		if (def->kind == BENCH_YCSB)
+			sum += (int64_t)(w[i].n_read + w[i].n_scan +
+					 w[i].n_rmw);
+		else if (def->kind == BENCH_READSEQ)
+			sum += (int64_t)(complete ? w[i].quota : w[i].ops);
+		else
+			sum += (int64_t)w[i].ops;
+	}
 	return sum;
 }
 
-static enum bench_state state_after(enum bench_kind kind,
-				    enum bench_state state)
+static enum bench_contents contents_after(enum bench_kind kind,
+					  enum bench_contents c, bool complete)
 {
 	switch (kind) {
 	case BENCH_FILLSEQ:
 	case BENCH_FILLRANDOM:
-		return BENCH_FULL;
+		return complete ? BENCH_FULL : BENCH_PARTIAL;
 	case BENCH_OVERWRITE:
-		return state == BENCH_EMPTY ? BENCH_PARTIAL : state;
+	case BENCH_READWHILEWRITING:
+	case BENCH_YCSB:
+		return c == BENCH_EMPTY ? BENCH_PARTIAL : c;
 	case BENCH_DELETERANDOM:
-		return state == BENCH_EXISTING ? state : BENCH_EMPTY;
+		return c == BENCH_EXISTING ? c :
+		       complete || c == BENCH_EMPTY ? BENCH_EMPTY :
+		       BENCH_PARTIAL;
 	default:
-		return state;
+		return c;
 	}
 }
 
-static void result_fill(struct bench_result *res, const struct bench_def *def,
-			const struct bench_params *p, const struct worker *w,
-			const struct pmkv_stats *s0,
-			const struct pmkv_stats *s1)
+static void result_fill(struct bench_result *res, const struct run *r,
+			const struct worker *w, unsigned nworkers,
+			uint64_t fences, uint64_t flushed)
 {
+	const struct bench_params *p = r->p;
 	struct hist *h = malloc(sizeof(*h));
-	uint64_t first = UINT64_MAX, last = 0, busy = 0, bytes;
-	unsigned n = p->threads;
+	uint64_t first = UINT64_MAX, last = 0, busy = 0, bytes = 0;
+	uint64_t rd = 0, wr = 0;
 
-	res->name = def->name;
-	res->threads = n;
-	for (unsigned i = 0; i < n; i++) {
+	res->name = r->def->name;
+	res->engine = r->eng->name;
+	res->threads = p->threads;
+	for (unsigned i = 0; i < nworkers; i++) {
+		if (w[i].writer) {
+			res->writer_ops += w[i].ops;
+			continue;
+		}
 		res->ops += w[i].ops;
 		res->found += w[i].found;
 		res->wrong += w[i].wrong;
+		bytes += w[i].bytes;
+		rd += w[i].n_rd;
+		wr += w[i].n_wr;
+		res->n_read += w[i].n_read;
+		res->n_update += w[i].n_update;
+		res->n_insert += w[i].n_insert;
+		res->n_scan += w[i].n_scan;
+		res->n_rmw += w[i].n_rmw;
 		if (w[i].t_start < first)
 			first = w[i].t_start;
 		if (w[i].t_end > last)
 			last = w[i].t_end;
 		busy += w[i].t_end - w[i].t_start;
 	}
-	res->has_found = def->kind != BENCH_FILLSEQ &&
-			 def->kind != BENCH_FILLRANDOM &&
-			 def->kind != BENCH_OVERWRITE;
-	switch (def->kind) {
-	case BENCH_READRANDOM:
-	case BENCH_READMISSING:
-	case BENCH_READSEQ:
-		bytes = res->found * (p->key_size + p->value_size);
-		break;
-	case BENCH_DELETERANDOM:
-		bytes = res->ops * p->key_size;
-		break;
-	default:
-		bytes = res->ops * (p->key_size + p->value_size);
-		break;
-	}
+	res->has_found = r->kind != BENCH_FILLSEQ &&
+			 r->kind != BENCH_FILLRANDOM &&
+			 r->kind != BENCH_OVERWRITE &&
+			 (r->kind != BENCH_DELETERANDOM ||
+			  r->eng->delete_finds);
 	res->seconds = last > first ? (double)(last - first) / 1e9 : 0;
 	if (res->ops && res->seconds > 0) {
 		res->ops_per_sec = (double)res->ops / res->seconds;
 		res->mb_per_sec = (double)bytes / 1048576.0 / res->seconds;
 	}
+	res->has_stats = r->eng->has_stats;
 	if (res->ops) {
+		/* fences of readwhilewriting's writer count too */
+		double all = (double)(res->ops + res->writer_ops);
+
 		/* db_bench's micros/op: thread time per op, not wall time */
 		res->micros_per_op = (double)busy / 1e3 / (double)res->ops;
-		res->fences_per_op = (double)(s1->fences - s0->fences) /
-				     (double)res->ops;
-		res->flushed_bytes_per_op =
-			(double)(s1->flushed_bytes - s0->flushed_bytes) /
-			(double)res->ops;
+		res->fences_per_op = (double)fences / all;
+		res->flushed_bytes_per_op = (double)flushed / all;
+		res->reads_per_op = (double)rd / (double)res->ops;
+		res->writes_per_op = (double)wr / (double)res->ops;
 	}
 	if (h) {
 		hist_init(h);
-		for (unsigned i = 0; i < n; i++)
-			hist_merge(h, &w[i].hist);
+		for (unsigned i = 0; i < nworkers; i++)
+			if (!w[i].writer)
+				hist_merge(h, &w[i].hist);
 		res->p50_us = (double)hist_percentile(h, 0.50) / 1e3;
 		res->p99_us = (double)hist_percentile(h, 0.99) / 1e3;
 		res->p999_us = (double)hist_percentile(h, 0.999) / 1e3;
 		res->max_us = (double)(h->count ? h->max : 0) / 1e3;
-		free(h);
+		if (p->histogram)
+			res->hist = h;
+		else
+			free(h);
 	}
 }
 
-int bench_run(struct pmkv *kv, const struct bench_params *p,
-	      const struct bench_def *def, enum bench_state *state,
-	      struct bench_result *res, char *msg, size_t msglen)
+static int stats_of(const struct bench_engine *eng, struct bench_db *db,
+		    uint64_t *fences, uint64_t *flushed)
 {
-	struct pmkv_stats s0, s1;
+	*fences = *flushed = 0;
+	return eng->has_stats ? eng->stats(db, fences, flushed) : 0;
+}
+
+int bench_run(const struct bench_engine *eng, struct bench_db *db,
+	      const struct bench_params *p, const struct bench_def *def,
+	      struct bench_state *st, struct bench_result *res, char *msg,
+	      size_t msglen)
+{
+	unsigned n = p->threads, started = 0;
+	unsigned nw = n + (def->kind == BENCH_READWHILEWRITING);
+	uint64_t f0, f1, b0, b1, total = 0, t_go;
+	bool complete = true;
 	struct worker *w;
 	struct run r;
-	unsigned n = p->threads, started = 0;
-	uint64_t total = 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	msg[0] = '\0';
-	rc = pmkv_get_stats(kv, &s0, sizeof(s0));
+	rc = stats_of(eng, db, &f0, &b0);
 	if (rc) {
-		snprintf(msg, msglen, "get_stats: %s", pmkv_errormsg());
+		snprintf(msg, msglen, "stats: %s", eng->errmsg(NULL));
 		return rc;
 	}
-	rc = run_init(&r, kv, p, def->kind, *state);
+	rc = run_init(&r, eng, db, p, def, st, nw);
 	if (rc) {
 		snprintf(msg, msglen, "no memory for %u values",
 			 p->value_size);
 		return rc;
 	}
-	w = calloc(n, sizeof(*w));
+	atomic_init(&r.readers_left, n);
+	w = calloc(nw, sizeof(*w));
 	rc = w ? workers_init(w, &r) : -ENOMEM;
 	if (rc) {
-		snprintf(msg, msglen, "no memory for %u workers", n);
+		snprintf(msg, msglen, "no memory for %u workers", nw);
 		goto out_free;
 	}
 	for (unsigned i = 0; i < n; i++)
 		total += w[i].quota;
 
-	for (; started < n; started++) {
+	for (; started < nw; started++) {
 		rc = -pthread_create(&w[started].tid, NULL, worker_main,
 				     &w[started]);
 		if (rc) {
@@ -636,18 +1056,21 @@ int bench_run(struct pmkv *kv, const struct bench_params *p,
 	}
 	/* all at once, so the first thread does not run alone for a while */
 	pthread_mutex_lock(&r.lock);
+	t_go = now_ns();
+	if (p->duration)
+		r.deadline = t_go + p->duration * 1000000000ULL;
 	r.go = true;
 	r.abort = rc != 0;
 	pthread_cond_broadcast(&r.cv);
 	pthread_mutex_unlock(&r.lock);
 	if (!rc)
-		wait_workers(&r, w, n, def->name, total);
+		wait_workers(&r, w, nw, def->name, total, t_go);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
 	if (rc)
 		goto out_free;
 
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < nw; i++) {
 		if (w[i].rc) {
 			rc = w[i].rc;
 			if (rc == -EINTR)
@@ -659,21 +1082,27 @@ int bench_run(struct pmkv *kv, const struct bench_params *p,
 					 w[i].at);
 			goto out_free;
 		}
-	rc = pmkv_get_stats(kv, &s1, sizeof(s1));
+		if (w[i].cut && w[i].quota != UINT64_MAX)
+			complete = false;
+	}
+	rc = stats_of(eng, db, &f1, &b1);
 	if (rc) {
-		snprintf(msg, msglen, "get_stats: %s", pmkv_errormsg());
+		snprintf(msg, msglen, "stats: %s", eng->errmsg(NULL));
 		goto out_free;
 	}
-	result_fill(res, def, p, w, &s0, &s1);
-	res->expected = res->has_found ? expected_found(def, *state, w, n) : -1;
+	result_fill(res, &r, w, nw, f1 - f0, b1 - b0);
+	res->expected = res->has_found ?
+		expected_found(def, st->contents, complete, w, n) : -1;
 	res->verified = res->wrong == 0 &&
 			(res->expected < 0 ||
 			 res->found == (uint64_t)res->expected);
-	*state = state_after(def->kind, *state);
+	st->contents = contents_after(def->kind, st->contents, complete);
+	st->inserted = atomic_load(&r.ins_next);
 out_free:
 	if (w)
-		for (unsigned i = 0; i < n; i++) {
+		for (unsigned i = 0; i < nw; i++) {
 			free(w[i].key);
+			free(w[i].key2);
 			free(w[i].rbuf);
 		}
 	free(w);

@@ -9,11 +9,18 @@
 
 #include <libpmkv.h>
 
+#include "engine.h"
+#include "floor.h"
+
+struct hist;
+
 /*
  * Names and meanings follow LevelDB/RocksDB db_bench, so numbers can be
- * put next to theirs. Keys are big-endian counters 0..num-1 (padded to
- * key_size), so "seq" is sorted order; each thread writes its own share
- * of that range and reads anywhere in it.
+ * put next to theirs; the ycsb-* mixes are YCSB's core workloads A to F.
+ * Keys are big-endian counters 0..num-1 (padded to key_size), so "seq"
+ * is sorted order; each thread writes its own share of that range and
+ * reads anywhere in it. readmissing reads num..2*num-1, which nothing
+ * writes; YCSB's inserts add 2*num, 2*num+1, ...
  */
 enum bench_kind {
 	BENCH_FILLSEQ,		/* puts of the thread's share, in key order */
@@ -22,13 +29,24 @@ enum bench_kind {
 	BENCH_READRANDOM,	/* gets of random keys of 0..num-1 */
 	BENCH_READSEQ,		/* an iterator over the share, in order */
 	BENCH_READMISSING,	/* gets of random keys that were never put */
+	BENCH_SEEKRANDOM,	/* seek to a random key, then seek_nexts nexts */
 	BENCH_DELETERANDOM,	/* deletes of the share, each key once */
+	BENCH_READWHILEWRITING,	/* readrandom, one more thread overwriting */
+	BENCH_YCSB,		/* a YCSB mix: see struct bench_def */
+};
+
+/* the shares of a YCSB mix, in percent; they add up to 100 */
+struct bench_mix {
+	unsigned read, update, insert, scan, rmw;
+	bool latest;		/* reads pick recent inserts (workload D) */
 };
 
 struct bench_def {
 	const char *name;
 	enum bench_kind kind;
 	bool fresh;		/* starts from an empty pool */
+	bool timed;		/* random ops: --duration replaces the count */
+	struct bench_mix mix;	/* BENCH_YCSB only */
 };
 
 /* NULL when no benchmark has that name */
@@ -40,49 +58,48 @@ const char *bench_names(void);
 #define BENCH_DEFAULT_LIST \
 	"fillseq,fillrandom,overwrite,readrandom,readseq,deleterandom"
 
+/* YCSB's maxscanlength: workload E scans 1..100 records, uniformly */
+#define BENCH_YCSB_SCAN_MAX 100
+
+enum bench_dist {
+	BENCH_DIST_UNIFORM,
+	BENCH_DIST_ZIPFIAN,	/* theta 0.99, ranks scattered over the keys */
+};
+
 /*
- * What the pool holds, as far as the benchmarks run before know. Reads
- * check their results against it: FULL means every key 0..num-1 with the
- * value this run writes for it.
+ * What a store holds of the counters 0..2*num-1, as far as the benchmarks
+ * run before know. Reads check their results against it: FULL means
+ * every key 0..num-1 with the value this run writes for it, and none of
+ * num..2*num-1.
  */
-enum bench_state {
+enum bench_contents {
 	BENCH_EMPTY,
 	BENCH_FULL,
 	BENCH_PARTIAL,		/* keys of 0..num-1 with our values, not all */
-	BENCH_EXISTING,		/* a pool given with --db: unknown contents */
+	BENCH_EXISTING,		/* a store given with --db: unknown contents */
+};
+
+struct bench_state {
+	enum bench_contents contents;
+	uint64_t inserted;	/* YCSB inserts: counters 2*num.. of them */
 };
 
 /* the inputs of every figure */
 struct bench_params {
 	uint64_t num;		/* keys the fills write */
-	uint64_t reads;		/* operations of each read benchmark */
+	uint64_t reads;		/* operations of each read or mixed benchmark */
 	uint64_t seed;
+	uint64_t seek_nexts;	/* seekrandom: nexts after each seek */
+	uint64_t duration;	/* seconds, 0: none (see the man page) */
+	enum bench_dist dist;
 	unsigned key_size, value_size, threads;
 	bool progress;		/* a progress line on stderr each second */
-};
-
-/* everything pmkv-cli bench prints before the first figure */
-struct bench_config {
-	struct bench_params p;
-	const char *benchmarks;	/* as given: "fillseq,readrandom" */
-	const char *path;
-	bool keep;		/* leave the pool behind */
-	bool existing;		/* --db named a pool that was there */
-	uint64_t pool_size;
-	struct pmkv_info info;
-	/* who set PMEM_IS_PMEM_FORCE: NULL, "pmkv-cli" or "environment" */
-	const char *force;
-	const char *build_type;
-	const char *cli_version;
-	int lib_major, lib_minor;
-	char cpu[128];
-	long cpus;
-	char kernel[200];	/* three utsname fields of 65 */
-	double loadavg[3];	/* other work on the machine skews every figure */
+	bool histogram;		/* keep each result's merged histogram */
 };
 
 struct bench_result {
 	const char *name;
+	const char *engine;
 	unsigned threads;
 	uint64_t ops;		/* operations done */
 	uint64_t found;		/* reads: keys found; deletes: keys removed */
@@ -93,8 +110,73 @@ struct bench_result {
 	double seconds;		/* wall time, first start to last end */
 	double ops_per_sec, micros_per_op, mb_per_sec;
 	double p50_us, p99_us, p999_us, max_us;
+	bool has_stats;		/* the engine counts fences (pmkv) */
 	double fences_per_op, flushed_bytes_per_op;
+	/* unavoidable work per op: random DRAM reads and durable writes */
+	double reads_per_op, writes_per_op;
+	/* YCSB: operations of each kind; they add up to ops */
+	uint64_t n_read, n_update, n_insert, n_scan, n_rmw;
+	uint64_t writer_ops;	/* readwhilewriting: the writer's puts */
+	struct hist *hist;	/* with params.histogram; bench_result_fini() */
+
+	/* filled by the caller, who knows the floor and the other engines */
+	double floor_ns;	/* floor_ns() of this op mix */
+	double floor_multiple;	/* micros_per_op over floor_ns; 0: none */
+	const char *vs_engine;	/* the first engine; NULL: no ratio */
+	double ratio_vs_first;	/* ops_per_sec over vs_engine's */
 };
+
+/* the most engines one run compares */
+#define BENCH_MAX_ENGINES 3
+
+/* one engine's store during a run */
+struct bench_store {
+	const struct bench_engine *eng;
+	char *path;
+	struct bench_db *db;
+	struct bench_state st;
+	bool existing;		/* it was there before the run */
+	bool created;		/* the store at path is one we made */
+	bool pristine;		/* new and not used yet */
+	char mode[384];		/* eng->describe() */
+};
+
+/* everything pmkv-cli bench prints before the first figure */
+struct bench_config {
+	struct bench_params p;
+	const char *benchmarks;	/* as given: "fillseq,readrandom" */
+	const char *engines;	/* as given: "pmkv,lmdb" */
+	const char *path;	/* the pmkv pool; other stores are named after it */
+	char dir[PATH_MAX];	/* the directory every store is in */
+	char fs[32];		/* its filesystem: "tmpfs", "ext4", ... */
+	bool on_tmpfs;
+	bool keep;		/* leave the stores behind */
+	bool existing;		/* --db named a pool that was there */
+	bool sync;		/* --sync: durable writes in LMDB and RocksDB */
+	uint64_t pool_size;	/* pmkv pool */
+	uint64_t map_size;	/* LMDB map */
+	uint64_t floor_buffer;	/* bytes of the pointer chase */
+	bool has_pmkv;
+	struct pmkv_info info;	/* of the pmkv pool, if has_pmkv */
+	/* who set PMEM_IS_PMEM_FORCE: NULL, "pmkv-cli" or "environment" */
+	const char *force;
+	const char *build_type;
+	const char *build_flags;
+	const char *cli_version;
+	int lib_major, lib_minor;
+	char cpu[128];
+	long cpus;
+	char kernel[200];	/* three utsname fields of 65 */
+	double loadavg[3];	/* other work on the machine skews every figure */
+	struct bench_store store[BENCH_MAX_ENGINES];
+	unsigned nstores;
+	struct bench_floor floor;
+};
+
+/* "uniform" or "zipfian" */
+const char *bench_dist_name(enum bench_dist d);
+
+void bench_result_fini(struct bench_result *res);
 
 /* set by a signal handler: every worker stops at its next operation */
 extern volatile sig_atomic_t bench_stop;
@@ -106,15 +188,16 @@ extern volatile sig_atomic_t bench_stop;
 uint64_t bench_key_capacity(unsigned key_size);
 
 /*
- * bench_run -- run one benchmark on an open pool and fill *res
+ * bench_run -- run one benchmark on an open store and fill *res
  *
- * [in,out] state: what the pool holds before; updated to after.
+ * [in,out] st: what the store holds before; updated to after.
  * Returns 0 (check res->verified), -EINTR when bench_stop was set, or the
- * library's code for an operation that failed; then msg (msglen bytes)
- * holds pmkv_errormsg() of the failing thread and which op it was.
+ * engine's code for an operation that failed; then msg (msglen bytes)
+ * holds the failing thread's message and which op it was.
  */
-int bench_run(struct pmkv *kv, const struct bench_params *p,
-	      const struct bench_def *def, enum bench_state *state,
-	      struct bench_result *res, char *msg, size_t msglen);
+int bench_run(const struct bench_engine *eng, struct bench_db *db,
+	      const struct bench_params *p, const struct bench_def *def,
+	      struct bench_state *st, struct bench_result *res, char *msg,
+	      size_t msglen);
 
 #endif /* PMKV_CLI_BENCH_H */

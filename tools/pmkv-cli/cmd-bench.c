@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* cmd-bench.c -- pmkv-cli bench: options, the pool, the report */
+/* cmd-bench.c -- pmkv-cli bench: options, the stores, the floor, the runs */
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -17,12 +17,17 @@
 
 #include "config.h"
 #include "bench.h"
+#include "bench-text.h"
 #include "builtin.h"
+#include "hist.h"
 #include "json.h"
 #include "util.h"
 
 #ifndef PMKV_BUILD_TYPE
 #define PMKV_BUILD_TYPE "unknown"
+#endif
+#ifndef PMKV_BUILD_FLAGS
+#define PMKV_BUILD_FLAGS "unknown"
 #endif
 
 #ifndef TMPFS_MAGIC
@@ -30,12 +35,17 @@
 #endif
 
 static const char usage[] =
-	"bench [--benchmarks=<list>] [--num=<n>] [--reads=<n>]\n"
+	"bench [--benchmarks=<list>] [--engine=<list>] [--num=<n>]"
+	" [--reads=<n>]\n"
 	"                      [--key_size=<bytes>] [--value_size=<bytes>]"
 	" [--threads=<n>]\n"
-	"                      [--db=<path>] [--pool_size=<bytes>]"
-	" [--seed=<n>] [--keep]\n"
-	"                      [--no_force_pmem] [--json]";
+	"                      [--seek_nexts=<n>]"
+	" [--distribution=uniform|zipfian]\n"
+	"                      [--duration=<seconds>] [--sync=0|1]"
+	" [--db=<path>] [--pool_size=<bytes>]\n"
+	"                      [--floor_buffer=<bytes>] [--seed=<n>] [--keep]"
+	" [--no_force_pmem]\n"
+	"                      [--histogram] [--json]";
 
 #define MAX_THREADS 1024
 #define MAX_BENCHMARKS 64
@@ -43,10 +53,24 @@ static const char usage[] =
 /* the default pool: 3x the records of one fill, and never below 64 MiB */
 #define POOL_HEADROOM 3
 #define POOL_FLOOR (64ULL << 20)
-/* a record's header (design: 32 bytes) and 8-byte alignment */
-#define RECORD_HEADER 32
+/* a record's header (lib/layout.h: struct pmkv_record) */
+#define RECORD_HEADER 40
 /* room for one open segment per thread plus allocator metadata */
 #define SEGMENT_SLACK (4ULL << 20)
+
+/*
+ * LMDB's map: a leaf node is an 8-byte header, the key and the value; a
+ * B+tree filled in random order is about 2/3 full, and copy-on-write
+ * keeps freed pages until no reader needs them. 4x the records is ample,
+ * and the map is only address space: the file grows as pages are used.
+ */
+#define MAP_HEADROOM 4
+#define MAP_FLOOR (256ULL << 20)
+#define LMDB_NODE 16
+#define LMDB_PAGE 4096ULL
+
+/* the default pointer chase: far beyond any last-level cache */
+#define FLOOR_BUFFER (1ULL << 30)
 
 struct bench_opts {
 	struct bench_config cfg;
@@ -54,13 +78,14 @@ struct bench_opts {
 	unsigned nlist;
 	const char *db;
 	bool reads_set;
+	bool pool_size_set;
 	bool no_force;
 	bool json;
-	bool fresh_any;		/* a benchmark in the list recreates the pool */
+	bool fresh_any;		/* a benchmark in the list recreates the store */
 	bool missing_any;	/* readmissing: keys num..2*num-1 are used */
+	bool insert_any;	/* ycsb-d/e: keys from 2*num on are added */
 	char *dir_made;		/* the temporary directory we made */
 	char *path_buf;
-	bool created;		/* the pool at path is one we made */
 };
 
 static int parse_list(struct bench_opts *o, const char *cmd, char *list)
@@ -68,6 +93,7 @@ static int parse_list(struct bench_opts *o, const char *cmd, char *list)
 	char *save = NULL;
 
 	o->nlist = 0;
+	o->fresh_any = o->missing_any = o->insert_any = false;
 	for (char *t = strtok_r(list, ",", &save); t;
 	     t = strtok_r(NULL, ",", &save)) {
 		const struct bench_def *d = bench_lookup(t);
@@ -82,9 +108,42 @@ static int parse_list(struct bench_opts *o, const char *cmd, char *list)
 		o->list[o->nlist++] = d;
 		o->fresh_any |= d->fresh;
 		o->missing_any |= d->kind == BENCH_READMISSING;
+		o->insert_any |= d->kind == BENCH_YCSB && d->mix.insert;
 	}
 	if (!o->nlist)
 		return util_usage_err(cmd, usage, "--benchmarks names none");
+	return 0;
+}
+
+static int parse_engines(struct bench_opts *o, const char *cmd, char *list)
+{
+	struct bench_config *cfg = &o->cfg;
+	char *save = NULL;
+
+	cfg->nstores = 0;
+	for (char *t = strtok_r(list, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		const struct bench_engine *e = engine_lookup(t);
+
+		if (!e && engine_is_known(t))
+			return util_usage_err(cmd, usage,
+				"engine '%s' is not built into this pmkv-cli (it needs lib%s at build time: meson -D%s=enabled); built in: %s",
+				t, t, t, engine_names());
+		if (!e)
+			return util_usage_err(cmd, usage,
+				"unknown engine '%s'; built in: %s", t,
+				engine_names());
+		for (unsigned i = 0; i < cfg->nstores; i++)
+			if (cfg->store[i].eng == e)
+				return util_usage_err(cmd, usage,
+					"engine '%s' named twice", t);
+		if (cfg->nstores == BENCH_MAX_ENGINES)
+			return util_usage_err(cmd, usage,
+				"more than %d engines", BENCH_MAX_ENGINES);
+		cfg->store[cfg->nstores++].eng = e;
+	}
+	if (!cfg->nstores)
+		return util_usage_err(cmd, usage, "--engine names none");
 	return 0;
 }
 
@@ -99,20 +158,36 @@ static int num_opt(const char *cmd, const char *name, const char *arg,
 	return 0;
 }
 
+static int print_help(void)
+{
+	util_print_usage(stdout, usage);
+	printf("benchmarks: %s\nengines built in: %s\n", bench_names(),
+	       engine_names());
+	return util_close_stdout("bench", CLI_OK) ? CLI_FAIL : -1;
+}
+
 static int parse(struct bench_opts *o, int argc, char **argv)
 {
 	enum { O_BENCH = 256, O_NUM, O_READS, O_KEY, O_VALUE, O_THREADS,
-	       O_DB, O_POOL, O_SEED, O_JSON, O_KEEP, O_NOFORCE };
+	       O_DB, O_POOL, O_SEED, O_JSON, O_KEEP, O_NOFORCE, O_ENGINE,
+	       O_NEXTS, O_DIST, O_DURATION, O_SYNC, O_HIST, O_FLOOR };
 	static const struct option opts[] = {
 		{ "benchmarks", required_argument, NULL, O_BENCH },
+		{ "engine", required_argument, NULL, O_ENGINE },
 		{ "num", required_argument, NULL, O_NUM },
 		{ "reads", required_argument, NULL, O_READS },
 		{ "key_size", required_argument, NULL, O_KEY },
 		{ "value_size", required_argument, NULL, O_VALUE },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "seek_nexts", required_argument, NULL, O_NEXTS },
+		{ "distribution", required_argument, NULL, O_DIST },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "sync", required_argument, NULL, O_SYNC },
 		{ "db", required_argument, NULL, O_DB },
 		{ "pool_size", required_argument, NULL, O_POOL },
+		{ "floor_buffer", required_argument, NULL, O_FLOOR },
 		{ "seed", required_argument, NULL, O_SEED },
+		{ "histogram", no_argument, NULL, O_HIST },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "keep", no_argument, NULL, O_KEEP },
 		{ "no_force_pmem", no_argument, NULL, O_NOFORCE },
@@ -120,7 +195,9 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static char list[] = BENCH_DEFAULT_LIST;
-	struct bench_params *p = &o->cfg.p;
+	static char pmkv_only[] = "pmkv";
+	struct bench_config *cfg = &o->cfg;
+	struct bench_params *p = &cfg->p;
 	const char *cmd = argv[0];
 	uint64_t v;
 	int c, rc;
@@ -129,22 +206,31 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 	p->key_size = 16;
 	p->value_size = 100;
 	p->threads = 1;
-	o->cfg.benchmarks = BENCH_DEFAULT_LIST;
+	p->seek_nexts = 10;
+	p->dist = BENCH_DIST_UNIFORM;
+	cfg->sync = true;
+	cfg->floor_buffer = FLOOR_BUFFER;
+	cfg->benchmarks = BENCH_DEFAULT_LIST;
+	cfg->engines = "pmkv";
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		rc = 0;
 		switch (c) {
 		case O_BENCH:
-			o->cfg.benchmarks = optarg;
+			cfg->benchmarks = optarg;
 			rc = parse_list(o, cmd, strdupa(optarg));
 			break;
+		case O_ENGINE:
+			cfg->engines = optarg;
+			rc = parse_engines(o, cmd, strdupa(optarg));
+			break;
 		case O_NUM:
-			rc = num_opt(cmd, "num", optarg, 1, UINT64_MAX / 2,
+			rc = num_opt(cmd, "num", optarg, 1, UINT64_MAX / 4,
 				     &p->num);
 			break;
 		case O_READS:
-			rc = num_opt(cmd, "reads", optarg, 0, UINT64_MAX,
+			rc = num_opt(cmd, "reads", optarg, 0, UINT64_MAX / 4,
 				     &p->reads);
 			o->reads_set = true;
 			break;
@@ -163,6 +249,34 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 				     &v);
 			p->threads = (unsigned)v;
 			break;
+		case O_NEXTS:
+			rc = num_opt(cmd, "seek_nexts", optarg, 0, 1000000,
+				     &p->seek_nexts);
+			break;
+		case O_DIST:
+			if (!strcmp(optarg, "uniform"))
+				p->dist = BENCH_DIST_UNIFORM;
+			else if (!strcmp(optarg, "zipfian"))
+				p->dist = BENCH_DIST_ZIPFIAN;
+			else
+				return util_usage_err(cmd, usage,
+					"bad --distribution '%s': uniform or zipfian",
+					optarg);
+			break;
+		case O_DURATION:
+			rc = num_opt(cmd, "duration", optarg, 0, 1000000,
+				     &p->duration);
+			break;
+		case O_SYNC:
+			if (!strcmp(optarg, "1") || !strcmp(optarg, "true"))
+				cfg->sync = true;
+			else if (!strcmp(optarg, "0") ||
+				 !strcmp(optarg, "false"))
+				cfg->sync = false;
+			else
+				return util_usage_err(cmd, usage,
+					"bad --sync '%s': 1 or 0", optarg);
+			break;
 		case O_DB:
 			if (!*optarg)
 				return util_usage_err(cmd, usage,
@@ -170,28 +284,39 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 			o->db = optarg;
 			break;
 		case O_POOL:
-			if (util_parse_size(optarg, &o->cfg.pool_size) ||
-			    o->cfg.pool_size < PMKV_POOL_MIN)
+			if (util_parse_size(optarg, &cfg->pool_size) ||
+			    cfg->pool_size < PMKV_POOL_MIN)
 				return util_usage_err(cmd, usage,
 					"bad --pool_size '%s': a byte count of at least %lluM, such as 1G",
 					optarg, PMKV_POOL_MIN >> 20);
+			o->pool_size_set = true;
+			break;
+		case O_FLOOR:
+			if (util_parse_size(optarg, &cfg->floor_buffer) ||
+			    cfg->floor_buffer < (1ULL << 20) ||
+			    cfg->floor_buffer > (64ULL << 30))
+				return util_usage_err(cmd, usage,
+					"bad --floor_buffer '%s': a byte count from 1M to 64G",
+					optarg);
 			break;
 		case O_SEED:
 			rc = num_opt(cmd, "seed", optarg, 0, UINT64_MAX,
 				     &p->seed);
 			break;
+		case O_HIST:
+			p->histogram = true;
+			break;
 		case O_JSON:
 			o->json = true;
 			break;
 		case O_KEEP:
-			o->cfg.keep = true;
+			cfg->keep = true;
 			break;
 		case O_NOFORCE:
 			o->no_force = true;
 			break;
 		case 'h':
-			util_print_usage(stdout, usage);
-			return util_close_stdout(cmd, CLI_OK) ? CLI_FAIL : -1;
+			return print_help();
 		default:
 			return util_bad_option(cmd, usage, c, argv);
 		}
@@ -203,23 +328,40 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 				      argv[optind]);
 	if (!o->nlist && (rc = parse_list(o, cmd, list)))
 		return rc;
+	if (!cfg->nstores && (rc = parse_engines(o, cmd, pmkv_only)))
+		return rc;
 	if (!o->reads_set)
 		p->reads = p->num;
 	/* readmissing reads the counters num..2*num-1 */
 	v = o->missing_any ? 2 * p->num : p->num;
+	/* YCSB inserts start at 2*num; --duration sets no bound on them */
+	if (o->insert_any)
+		v = 2 * p->num + (p->duration ? 1 : p->reads);
 	if (v > bench_key_capacity(p->key_size))
 		return util_usage_err(cmd, usage,
-			"--key_size=%u holds %" PRIu64 " distinct keys, --num=%" PRIu64 " needs %" PRIu64,
+			"--key_size=%u holds %" PRIu64 " distinct keys, these benchmarks with --num=%" PRIu64 " need %" PRIu64,
 			p->key_size, bench_key_capacity(p->key_size), p->num,
 			v);
 	return 0;
 }
 
-static uint64_t default_pool_size(const struct bench_params *p)
+/* records the benchmarks may add beyond one fill: YCSB's inserts */
+static uint64_t extra_records(const struct bench_opts *o)
 {
+	const struct bench_params *p = &o->cfg.p;
+
+	if (!o->insert_any)
+		return 0;
+	return p->duration ? 4 * p->num : p->reads;
+}
+
+static uint64_t default_pool_size(const struct bench_opts *o)
+{
+	const struct bench_params *p = &o->cfg.p;
 	unsigned __int128 rec = (RECORD_HEADER + p->key_size + p->value_size +
 				 7) & ~7ULL;
-	unsigned __int128 sz = rec * p->num * POOL_HEADROOM;
+	unsigned __int128 sz = rec * (p->num + extra_records(o)) *
+			       POOL_HEADROOM;
 
 	sz += (unsigned __int128)(p->threads + 4) * SEGMENT_SLACK;
 
@@ -230,18 +372,52 @@ static uint64_t default_pool_size(const struct bench_params *p)
 	return ((uint64_t)sz + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
 }
 
-static bool on_tmpfs(const char *path)
+static uint64_t default_map_size(const struct bench_opts *o)
 {
-	char *copy = strdup(path);
-	struct statfs fs;
-	bool r = false;
+	const struct bench_params *p = &o->cfg.p;
+	unsigned __int128 node = LMDB_NODE + p->key_size + p->value_size;
+	unsigned __int128 sz;
 
-	if (copy) {
-		r = statfs(dirname(copy), &fs) == 0 &&
-		    fs.f_type == (typeof(fs.f_type))TMPFS_MAGIC;
-		free(copy);
+	/* a value that does not fit a page goes to pages of its own */
+	if (node > LMDB_PAGE / 2)
+		node = (node + LMDB_PAGE - 1) / LMDB_PAGE * LMDB_PAGE +
+		       LMDB_PAGE;
+	sz = node * (p->num + extra_records(o)) * MAP_HEADROOM;
+	if (sz > UINT64_MAX / 2)
+		sz = UINT64_MAX / 2;
+	if (sz < MAP_FLOOR)
+		sz = MAP_FLOOR;
+	return ((uint64_t)sz + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
+}
+
+static void fs_info(struct bench_config *cfg)
+{
+	struct statfs fs;
+
+	snprintf(cfg->fs, sizeof(cfg->fs), "unknown");
+	if (statfs(cfg->dir, &fs))
+		return;
+	cfg->on_tmpfs = fs.f_type == (typeof(fs.f_type))TMPFS_MAGIC;
+	switch ((unsigned long)fs.f_type) {
+	case TMPFS_MAGIC:
+		snprintf(cfg->fs, sizeof(cfg->fs), "tmpfs");
+		break;
+	case 0xEF53:
+		snprintf(cfg->fs, sizeof(cfg->fs), "ext4");
+		break;
+	case 0x58465342:
+		snprintf(cfg->fs, sizeof(cfg->fs), "xfs");
+		break;
+	case 0x9123683E:
+		snprintf(cfg->fs, sizeof(cfg->fs), "btrfs");
+		break;
+	case 0x794c7630:
+		snprintf(cfg->fs, sizeof(cfg->fs), "overlayfs");
+		break;
+	default:
+		snprintf(cfg->fs, sizeof(cfg->fs), "0x%lx",
+			 (unsigned long)fs.f_type);
 	}
-	return r;
 }
 
 static void system_info(struct bench_config *cfg)
@@ -276,7 +452,7 @@ static void system_info(struct bench_config *cfg)
 }
 
 /* a fresh temporary directory on /dev/shm, else $TMPDIR, else /tmp */
-static int make_tmp_pool(struct bench_opts *o, const char *cmd)
+static int make_tmp_dir(struct bench_opts *o, const char *cmd)
 {
 	const char *base = getenv("TMPDIR");
 	struct stat st;
@@ -305,151 +481,123 @@ static int make_tmp_pool(struct bench_opts *o, const char *cmd)
 	return 0;
 }
 
-/*
- * --db names a path: nothing there, or a pmkv pool we may reuse or
- * replace. Anything else is refused, so a typo cannot destroy a file.
- */
-static int check_db(struct bench_opts *o, const char *cmd, struct pmkv **kv)
+/* the path of a store: the pool's, minus ".pool", plus the suffix */
+static char *store_path(const char *pool, const struct bench_engine *e)
 {
-	const char *path = o->db;
-	struct stat st;
+	size_t n = strlen(pool);
+	char *s;
+
+	if (!e->suffix)
+		return strdup(pool);
+	if (n > 5 && !strcmp(pool + n - 5, ".pool"))
+		n -= 5;
+	if (asprintf(&s, "%.*s%s", (int)n, pool, e->suffix) < 0)
+		return NULL;
+	return s;
+}
+
+static void store_conf(const struct bench_config *cfg,
+		       const struct bench_store *st, bool create,
+		       struct bench_store_conf *c)
+{
+	c->path = st->path;
+	c->size = st->eng->suffix ? cfg->map_size : cfg->pool_size;
+	c->threads = cfg->p.threads + 1;
+	c->create = create;
+	c->sync = cfg->sync;
+}
+
+/* pmkv's name for the code, but no other engine's store is "not pmkv" */
+static const char *store_strerror(const struct bench_store *st, int rc,
+				  char *buf, size_t len)
+{
+	if (rc == PMKV_E_FOREIGN && st->eng->suffix) {
+		snprintf(buf, len, "not a %s store", st->eng->name);
+		return buf;
+	}
+	return pmkv_strerror(rc);
+}
+
+static int store_fail(const char *cmd, const struct bench_store *st, int rc,
+		      const char *msg)
+{
+	char buf[64];
+
+	fprintf(stderr, "pmkv-cli %s: %s: %s: %s\n", cmd, st->path,
+		store_strerror(st, rc, buf, sizeof(buf)), msg);
+	return CLI_FAIL;
+}
+
+/*
+ * --db names a path: nothing there, or a store of the engine we may
+ * reuse or replace. Anything else is refused, so a typo cannot destroy a
+ * file.
+ */
+static int store_check(struct bench_opts *o, const char *cmd,
+		       struct bench_store *st)
+{
+	struct bench_store_conf c;
+	struct stat sb;
+	char msg[512] = "";
 	int rc;
 
-	o->cfg.path = path;
-	if (stat(path, &st)) {
+	if (stat(st->path, &sb)) {
 		if (errno == ENOENT)
 			return 0;
-		fprintf(stderr, "pmkv-cli %s: %s: %s\n", cmd, path,
+		fprintf(stderr, "pmkv-cli %s: %s: %s\n", cmd, st->path,
 			strerror(errno));
 		return CLI_FAIL;
 	}
-	if (S_ISCHR(st.st_mode) && o->fresh_any) {
+	if (S_ISCHR(sb.st_mode) && o->fresh_any) {
 		fprintf(stderr, "pmkv-cli %s: %s: a device cannot be recreated for fill benchmarks yet; run only read benchmarks on it\n",
-			cmd, path);
+			cmd, st->path);
 		return CLI_FAIL;
 	}
-	rc = util_open(cmd, path, 0, 0, kv);
+	store_conf(&o->cfg, st, false, &c);
+	rc = st->eng->open(&c, &st->db, msg, sizeof(msg));
 	if (rc) {
-		fprintf(stderr, "pmkv-cli %s: %s: not replacing what is not a pmkv pool\n",
-			cmd, path);
-		return rc;
+		store_fail(cmd, st, rc, msg);
+		fprintf(stderr, "pmkv-cli %s: %s: not replacing what is not a %s store\n",
+			cmd, st->path, st->eng->name);
+		return CLI_FAIL;
 	}
-	o->cfg.existing = true;
+	st->existing = true;
+	st->st.contents = BENCH_EXISTING;
 	return 0;
 }
 
-/* close the pool, remove it and create it empty: every fill starts so */
-static int recreate(struct bench_opts *o, const char *cmd, struct pmkv **kv)
+/* remove the store and create it empty: every fill starts so */
+static int store_recreate(struct bench_opts *o, const char *cmd,
+			  struct bench_store *st)
 {
-	const char *path = o->cfg.path;
+	struct bench_store_conf c;
+	char msg[512] = "";
+	int rc;
 
-	pmkv_close(kv);
-	if (unlink(path) && errno != ENOENT) {
-		fprintf(stderr, "pmkv-cli %s: %s: cannot remove: %s\n", cmd,
-			path, strerror(errno));
-		return CLI_FAIL;
-	}
-	o->created = true;
-	return util_open(cmd, path, PMKV_F_CREATE | PMKV_F_EXCL,
-			 o->cfg.pool_size, kv);
+	st->eng->close(&st->db);
+	rc = st->eng->destroy(st->path, msg, sizeof(msg));
+	if (rc)
+		return store_fail(cmd, st, rc, msg);
+	store_conf(&o->cfg, st, true, &c);
+	st->created = true;
+	rc = st->eng->open(&c, &st->db, msg, sizeof(msg));
+	if (rc)
+		return store_fail(cmd, st, rc, msg);
+	st->st.contents = BENCH_EMPTY;
+	st->st.inserted = 0;
+	st->pristine = true;
+	return 0;
 }
 
-static const char *pmem_text(const struct bench_config *cfg, char *buf,
-			     size_t len)
+/* close a store and remove it if we made it and --keep was not given */
+static void store_done(struct bench_opts *o, struct bench_store *st)
 {
-	if (!cfg->info.is_pmem) {
-		snprintf(buf, len, "not pmem");
-	} else if (!cfg->info.pmem_forced) {
-		snprintf(buf, len, "pmem");
-	} else if (cfg->force && !strcmp(cfg->force, "pmkv-cli")) {
-		snprintf(buf, len,
-			 "pmem forced: PMEM_IS_PMEM_FORCE=1 set by pmkv-cli, as the pool is on tmpfs (--no_force_pmem: msync)");
-	} else {
-		snprintf(buf, len,
-			 "pmem forced: PMEM_IS_PMEM_FORCE=1 from the environment");
-	}
-	return buf;
-}
+	char msg[512];
 
-static const char *granularity_text(const struct pmkv_info *info)
-{
-	if (!info->is_pmem)
-		return "page: each fence is an msync";
-	if (info->pmem_forced)
-		return "cache line, emulated: flushes and fences run, the memory is DRAM";
-	return "cache line: flush + fence";
-}
-
-static void print_config(const struct bench_opts *o)
-{
-	const struct bench_config *cfg = &o->cfg;
-	const struct bench_params *p = &cfg->p;
-	char b1[UTIL_SIZE_BUF], b2[UTIL_SIZE_BUF], txt[192];
-
-	printf("pmkv-cli %s, libpmkv %d.%d, build type %s\n",
-	       cfg->cli_version, cfg->lib_major, cfg->lib_minor,
-	       cfg->build_type);
-	if (!strcmp(cfg->build_type, "debug") ||
-	    !strcmp(cfg->build_type, "plain"))
-		printf("WARNING: built without optimization: the figures are not representative\n");
-	printf("pool:        %s (%s%s)\n", cfg->path,
-	       cfg->existing ? (o->fresh_any ?
-				"an existing pool, replaced by the fills" :
-				"an existing pool, used as it is") :
-			       "new",
-	       cfg->keep ? ", kept at the end" :
-	       cfg->existing && !o->fresh_any ? "" :
-	       ", removed at the end; --keep keeps it");
-	printf("medium:      %s, %s\n", json_media_name(cfg->info.media),
-	       pmem_text(cfg, txt, sizeof(txt)));
-	printf("granularity: %s\n", granularity_text(&cfg->info));
-	printf("pool size:   %s bytes (%s)\n",
-	       util_size_fmt(b1, cfg->info.pool_size, 0),
-	       util_size_fmt(b2, cfg->info.pool_size, UTIL_HUMAN));
-	printf("keys:        %u bytes, big-endian counters: seq is sorted order\n",
-	       p->key_size);
-	printf("values:      %u bytes\n", p->value_size);
-	printf("entries:     %" PRIu64 " (reads %" PRIu64 ")\n", p->num,
-	       p->reads);
-	printf("threads:     %u\n", p->threads);
-	printf("seed:        %" PRIu64 "\n", p->seed);
-	printf("cpu:         %s, %ld online\n", cfg->cpu, cfg->cpus);
-	printf("kernel:      %s\n", cfg->kernel);
-	printf("loadavg:     %.2f %.2f %.2f\n", cfg->loadavg[0],
-	       cfg->loadavg[1], cfg->loadavg[2]);
-	printf("benchmarks:  %s\n", cfg->benchmarks);
-	printf("------------------------------------------------\n");
-	fflush(stdout);
-}
-
-static void print_result(const struct bench_result *r)
-{
-	printf("%-12s : %11.3f micros/op; %9.0f ops/sec; %7.1f MB/s;"
-	       " %" PRIu64 " ops", r->name, r->micros_per_op, r->ops_per_sec,
-	       r->mb_per_sec, r->ops);
-	if (r->has_found)
-		printf("; %s %" PRIu64 " of %" PRIu64,
-		       strcmp(r->name, "deleterandom") ? "found" : "deleted",
-		       r->found, r->ops);
-	printf("\n%15slatency us: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f;"
-	       " %.2f fences/op; %.1f flushed bytes/op\n", "", r->p50_us,
-	       r->p99_us, r->p999_us, r->max_us, r->fences_per_op,
-	       r->flushed_bytes_per_op);
-	fflush(stdout);
-}
-
-static void report_unverified(const struct bench_opts *o, const char *cmd,
-			      const struct bench_result *r)
-{
-	char exp[32] = "";
-
-	if (r->expected >= 0)
-		snprintf(exp, sizeof(exp), ", expected %" PRId64, r->expected);
-	fprintf(stderr, "pmkv-cli %s: %s: %s: verification failed: found %" PRIu64 " of %" PRIu64 "%s; %" PRIu64 " wrong keys or values\n",
-		cmd, o->cfg.path, r->name, r->found, r->ops, exp, r->wrong);
-	if (!o->json)
-		printf("%15sVERIFICATION FAILED: found %" PRIu64 "%s, %" PRIu64 " wrong\n",
-		       "", r->found, exp, r->wrong);
+	st->eng->close(&st->db);
+	if (st->created && !o->cfg.keep && st->path &&
+	    !st->eng->destroy(st->path, msg, sizeof(msg)))
+		st->created = false;
 }
 
 static void on_signal(int sig)
@@ -458,15 +606,168 @@ static void on_signal(int sig)
 	bench_stop = 1;
 }
 
-static void cleanup(struct bench_opts *o, struct pmkv **kv)
+static void cleanup(struct bench_opts *o)
 {
-	pmkv_close(kv);
-	if (o->created && !o->cfg.keep && o->cfg.path)
-		unlink(o->cfg.path);
-	if (o->dir_made && (!o->created || !o->cfg.keep))
+	struct bench_config *cfg = &o->cfg;
+	bool kept = false;
+
+	for (unsigned i = 0; i < cfg->nstores; i++) {
+		store_done(o, &cfg->store[i]);
+		kept |= cfg->store[i].created;
+		free(cfg->store[i].path);
+		cfg->store[i].path = NULL;
+	}
+	if (o->dir_made && !kept)
 		rmdir(o->dir_made);
 	free(o->dir_made);
 	free(o->path_buf);
+}
+
+/* everything before the first benchmark: stores, environment, floor */
+static int prepare(struct bench_opts *o, const char *cmd)
+{
+	struct bench_config *cfg = &o->cfg;
+	struct stat sb;
+	char msg[512] = "", *copy;
+	bool device;
+	int rc;
+
+	if (o->db) {
+		cfg->path = o->db;
+	} else if (make_tmp_dir(o, cmd)) {
+		return CLI_FAIL;
+	}
+	copy = strdup(cfg->path);
+	if (!copy)
+		return CLI_FAIL;
+	snprintf(cfg->dir, sizeof(cfg->dir), "%s", dirname(copy));
+	free(copy);
+	fs_info(cfg);
+	device = stat(cfg->path, &sb) == 0 && S_ISCHR(sb.st_mode);
+	if (device && (cfg->nstores > 1 || cfg->store[0].eng->suffix)) {
+		fprintf(stderr, "pmkv-cli %s: %s: a device has no directory for other engines' stores; compare engines on a filesystem\n",
+			cmd, cfg->path);
+		return CLI_FAIL;
+	}
+
+	/*
+	 * On tmpfs there is no medium to flush to: forcing pmem makes pmkv
+	 * (and the floor's scratch file) run the pmem path (flush + fence)
+	 * instead of msync, which is what a pool on real pmem would do.
+	 * libpmem reads the variable when it first maps, so this comes
+	 * before any store is opened.
+	 */
+	if (getenv("PMEM_IS_PMEM_FORCE")) {
+		cfg->force = "environment";
+	} else if (!o->no_force && cfg->on_tmpfs) {
+		setenv("PMEM_IS_PMEM_FORCE", "1", 1);
+		cfg->force = "pmkv-cli";
+	}
+
+	for (unsigned i = 0; i < cfg->nstores; i++) {
+		struct bench_store *st = &cfg->store[i];
+
+		st->path = store_path(cfg->path, st->eng);
+		if (!st->path)
+			return CLI_FAIL;
+		if (o->db && (rc = store_check(o, cmd, st)))
+			return rc;
+		if (!strcmp(st->eng->name, "pmkv")) {
+			cfg->has_pmkv = true;
+			cfg->existing = st->existing;
+		}
+	}
+
+	/* before the stores fill memory, and with no other work of ours */
+	if (floor_measure(&cfg->floor, device ? NULL : cfg->dir,
+			  RECORD_HEADER + cfg->p.key_size + cfg->p.value_size,
+			  cfg->floor_buffer, msg, sizeof(msg))) {
+		fprintf(stderr, "pmkv-cli %s: the floor: %s\n", cmd, msg);
+		return CLI_FAIL;
+	}
+
+	for (unsigned i = 0; i < cfg->nstores; i++) {
+		struct bench_store *st = &cfg->store[i];
+
+		if (!st->existing && store_recreate(o, cmd, st))
+			return CLI_FAIL;
+		st->eng->describe(st->db, st->mode, sizeof(st->mode));
+		if (st->eng->suffix)
+			continue;
+		rc = pmkv_get_info(engine_pmkv_handle(st->db), &cfg->info,
+				   sizeof(cfg->info));
+		if (rc)
+			return util_err(cmd, st->path, rc, NULL);
+	}
+	return 0;
+}
+
+/* the figures only the caller knows: the floor and the first engine's */
+static void result_relate(const struct bench_config *cfg,
+			  struct bench_result *r,
+			  const struct bench_result *first)
+{
+	r->floor_ns = floor_ns(&cfg->floor, r->reads_per_op,
+			       r->writes_per_op);
+	if (r->floor_ns > 0)
+		r->floor_multiple = r->micros_per_op * 1e3 / r->floor_ns;
+	if (first && first->ops_per_sec > 0) {
+		r->vs_engine = first->engine;
+		r->ratio_vs_first = r->ops_per_sec / first->ops_per_sec;
+	}
+}
+
+/* one engine's turn: every benchmark of the list, in order */
+static int run_store(struct bench_opts *o, const char *cmd, unsigned e,
+		     struct bench_result *res, bool *ran,
+		     struct json_object *results)
+{
+	struct bench_config *cfg = &o->cfg;
+	struct bench_store *st = &cfg->store[e];
+	int status = CLI_OK;
+
+	if (!o->json)
+		text_store_heading(cfg, st, e);
+	for (unsigned i = 0; i < o->nlist; i++) {
+		const struct bench_def *d = o->list[i];
+		struct bench_result *r = &res[e * o->nlist + i];
+		const struct bench_result *first = ran[i] ? &res[i] : NULL;
+		char msg[768];
+		int rc;
+
+		if (bench_stop) {
+			fprintf(stderr, "pmkv-cli %s: %s: interrupted\n", cmd,
+				st->path);
+			return CLI_FAIL;
+		}
+		/*
+		 * A fill starts from a new store, not from one made empty by
+		 * deletes: their tombstones and dead segments would change
+		 * the figures. The store made above is new until first used.
+		 */
+		if (d->fresh && !st->pristine &&
+		    store_recreate(o, cmd, st))
+			return CLI_FAIL;
+		st->pristine = false;
+		rc = bench_run(st->eng, st->db, &cfg->p, d, &st->st, r, msg,
+			       sizeof(msg));
+		if (rc) {
+			/* the next engine still gets its turn */
+			return store_fail(cmd, st, rc, msg);
+		}
+		ran[e * o->nlist + i] = true;
+		result_relate(cfg, r, e ? first : r);
+		if (o->json)
+			json_object_array_add(results,
+					      bench_result_to_json(r));
+		else
+			text_result(cfg, r, d);
+		if (!r->verified) {
+			text_unverified(cmd, st->path, r, !o->json);
+			status = CLI_FAIL;
+		}
+	}
+	return status;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -475,18 +776,19 @@ int cmd_bench(int argc, char **argv)
 	struct bench_opts o = { 0 };
 	struct bench_config *cfg = &o.cfg;
 	struct json_object *results = NULL;
-	enum bench_state state;
+	struct bench_result *res = NULL;
 	struct sigaction sa = { 0 };
-	struct pmkv *kv = NULL;
-	bool pristine;
+	bool *ran = NULL;
 	int rc, status = CLI_OK;
 
 	rc = parse(&o, argc, argv);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
-	if (!cfg->pool_size)
-		cfg->pool_size = default_pool_size(&cfg->p);
+	if (!o.pool_size_set)
+		cfg->pool_size = default_pool_size(&o);
+	cfg->map_size = default_map_size(&o);
 	cfg->build_type = PMKV_BUILD_TYPE;
+	cfg->build_flags = PMKV_BUILD_FLAGS;
 	cfg->cli_version = PMKV_VERSION_STRING;
 	pmkv_version(&cfg->lib_major, &cfg->lib_minor);
 	cfg->p.progress = isatty(STDERR_FILENO);
@@ -498,87 +800,31 @@ int cmd_bench(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	rc = o.db ? check_db(&o, cmd, &kv) : make_tmp_pool(&o, cmd);
+	res = calloc((size_t)cfg->nstores * o.nlist, sizeof(*res));
+	ran = calloc((size_t)cfg->nstores * o.nlist, sizeof(*ran));
+	if (!res || !ran) {
+		status = CLI_FAIL;
+		goto out;
+	}
+	rc = prepare(&o, cmd);
 	if (rc) {
-		cleanup(&o, &kv);
-		return CLI_FAIL;
-	}
-
-	/*
-	 * On tmpfs there is no medium to flush to: forcing pmem makes pmkv
-	 * run its pmem path (flush + fence) instead of msync, which is what
-	 * a pool on real pmem would do. libpmem reads the variable when a
-	 * pool is first mapped, so this must come before the first open.
-	 */
-	if (getenv("PMEM_IS_PMEM_FORCE")) {
-		cfg->force = "environment";
-	} else if (!o.no_force && on_tmpfs(cfg->path)) {
-		setenv("PMEM_IS_PMEM_FORCE", "1", 1);
-		cfg->force = "pmkv-cli";
-	}
-	if (cfg->existing) {
-		/* check_db() opened it before the variable was set */
-		pmkv_close(&kv);
-		rc = util_open(cmd, cfg->path, 0, 0, &kv);
-		state = BENCH_EXISTING;
-		pristine = false;
-	} else {
-		rc = recreate(&o, cmd, &kv);
-		state = BENCH_EMPTY;
-		pristine = true;
-	}
-	if (!rc && (rc = pmkv_get_info(kv, &cfg->info, sizeof(cfg->info))))
-		rc = util_err(cmd, cfg->path, rc, NULL);
-	if (rc) {
-		cleanup(&o, &kv);
-		return CLI_FAIL;
+		status = CLI_FAIL;
+		goto out;
 	}
 
 	if (o.json)
 		results = json_object_new_array();
 	else
-		print_config(&o);
+		text_config(cfg, o.fresh_any);
 
-	for (unsigned i = 0; i < o.nlist; i++) {
-		const struct bench_def *d = o.list[i];
-		struct bench_result res;
-		char msg[768];
-
-		if (bench_stop) {
-			fprintf(stderr, "pmkv-cli %s: %s: interrupted\n", cmd,
-				cfg->path);
+	/*
+	 * Engine after engine, each closed before the next starts: RocksDB's
+	 * background compactions must not run during another engine's turn.
+	 */
+	for (unsigned e = 0; e < cfg->nstores && !bench_stop; e++) {
+		if (run_store(&o, cmd, e, res, ran, results))
 			status = CLI_FAIL;
-			break;
-		}
-		/*
-		 * A fill starts from a new pool, not from one made empty by
-		 * deletes: their tombstones and dead segments would change
-		 * the figures. The pool made above is new until first used.
-		 */
-		if (d->fresh && !pristine) {
-			if (recreate(&o, cmd, &kv)) {
-				status = CLI_FAIL;
-				break;
-			}
-			state = BENCH_EMPTY;
-		}
-		pristine = false;
-		rc = bench_run(kv, &cfg->p, d, &state, &res, msg, sizeof(msg));
-		if (rc) {
-			fprintf(stderr, "pmkv-cli %s: %s: %s: %s\n", cmd,
-				cfg->path, pmkv_strerror(rc), msg);
-			status = CLI_FAIL;
-			break;
-		}
-		if (o.json)
-			json_object_array_add(results,
-					      bench_result_to_json(&res));
-		else
-			print_result(&res);
-		if (!res.verified) {
-			report_unverified(&o, cmd, &res);
-			status = CLI_FAIL;
-		}
+		store_done(&o, &cfg->store[e]);
 	}
 
 	if (o.json) {
@@ -586,12 +832,25 @@ int cmd_bench(int argc, char **argv)
 
 		json_object_object_add(doc, "config",
 				       bench_config_to_json(cfg));
+		json_object_object_add(doc, "floor",
+				       floor_to_json(&cfg->floor));
 		json_object_object_add(doc, "results", results);
 		json_print(stdout, doc);
 		json_object_put(doc);
-	} else if (cfg->keep) {
-		printf("pool kept: %s\n", cfg->path);
+	} else {
+		if (cfg->nstores > 1)
+			text_summary(cfg, (const struct bench_def **)o.list,
+				     o.nlist, res, ran);
+		if (cfg->keep)
+			for (unsigned e = 0; e < cfg->nstores; e++)
+				printf("kept: %s\n", cfg->store[e].path);
 	}
-	cleanup(&o, &kv);
+out:
+	cleanup(&o);
+	if (res)
+		for (size_t i = 0; i < (size_t)cfg->nstores * o.nlist; i++)
+			bench_result_fini(&res[i]);
+	free(res);
+	free(ran);
 	return util_close_stdout(cmd, status);
 }

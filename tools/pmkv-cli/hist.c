@@ -64,3 +64,31 @@ uint64_t hist_percentile(const struct hist *h, double q)
 	}
 	return h->max;
 }
+
+/* the smallest value that hist_index() puts into bucket i */
+static uint64_t bucket_bottom(unsigned i)
+{
+	return i ? bucket_top(i - 1) + 1 : 0;
+}
+
+unsigned hist_rows(const struct hist *h, struct hist_row *rows)
+{
+	unsigned n = 0, i = 0;
+
+	while (i < HIST_BUCKETS) {
+		/* HIST_SUB is a multiple of 8: a row never spans two powers */
+		unsigned end = i < HIST_SUB ? HIST_SUB : i + 8;
+		uint64_t c = 0;
+
+		for (unsigned j = i; j < end; j++)
+			c += h->bucket[j];
+		if (c) {
+			rows[n].lo = bucket_bottom(i);
+			rows[n].hi = bucket_top(end - 1);
+			rows[n].count = c;
+			n++;
+		}
+		i = end;
+	}
+	return n;
+}

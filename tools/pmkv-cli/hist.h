@@ -56,4 +56,18 @@ void hist_merge(struct hist *dst, const struct hist *src);
  */
 uint64_t hist_percentile(const struct hist *h, double q);
 
+/*
+ * One row of a printed histogram: 8 of our buckets merged, 4 rows per
+ * power of two (all values below HIST_SUB ns in the first), so a run's
+ * histogram is tens of rows, not hundreds. [lo, hi] in ns, inclusive.
+ */
+struct hist_row {
+	uint64_t lo, hi, count;
+};
+
+#define HIST_ROWS_MAX (HIST_BUCKETS / 8 + 1)
+
+/* hist_rows -- the non-empty rows of h into rows; returns how many */
+unsigned hist_rows(const struct hist *h, struct hist_row *rows);
+
 #endif /* PMKV_CLI_HIST_H */

@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "bench.h"
+#include "hist.h"
 #include "json.h"
 #include "util.h"
 
@@ -125,20 +128,38 @@ struct json_object *record_to_json(const void *key, size_t klen,
 	return o;
 }
 
+static struct json_object *store_to_json(const struct bench_store *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "name", json_object_new_string(st->eng->name));
+	add(o, "path", json_object_new_string(st->path));
+	add(o, "mode", json_object_new_string(st->mode));
+	add(o, "existing", json_object_new_boolean(st->existing));
+	return o;
+}
+
 struct json_object *bench_config_to_json(const struct bench_config *cfg)
 {
 	struct json_object *o = json_object_new_object();
-	struct json_object *pool = info_to_json(&cfg->info, 0);
+	struct json_object *pool = NULL, *engines = json_object_new_array();
 	char lib[32];
 
 	snprintf(lib, sizeof(lib), "%d.%d", cfg->lib_major, cfg->lib_minor);
-	add(pool, "path", json_object_new_string(cfg->path));
-	add(pool, "existing", json_object_new_boolean(cfg->existing));
-	add(pool, "kept", json_object_new_boolean(cfg->keep));
-	add(pool, "pmem_force_set_by",
-	    cfg->force ? json_object_new_string(cfg->force) : NULL);
+	if (cfg->has_pmkv) {
+		pool = info_to_json(&cfg->info, 0);
+		add(pool, "path", json_object_new_string(cfg->path));
+		add(pool, "existing", json_object_new_boolean(cfg->existing));
+		add(pool, "kept", json_object_new_boolean(cfg->keep));
+		add(pool, "pmem_force_set_by",
+		    cfg->force ? json_object_new_string(cfg->force) : NULL);
+	}
+	for (unsigned i = 0; i < cfg->nstores; i++)
+		json_object_array_add(engines, store_to_json(&cfg->store[i]));
 
-	add(o, "engine", json_object_new_string("pmkv"));
+	/* the first engine, which the ratios divide by */
+	add(o, "engine", json_object_new_string(cfg->store[0].eng->name));
+	add(o, "engines", engines);
 	add(o, "benchmarks", json_object_new_string(cfg->benchmarks));
 	add(o, "num", json_object_new_uint64(cfg->p.num));
 	add(o, "reads", json_object_new_uint64(cfg->p.reads));
@@ -146,10 +167,18 @@ struct json_object *bench_config_to_json(const struct bench_config *cfg)
 	add(o, "value_size", json_object_new_uint64(cfg->p.value_size));
 	add(o, "threads", json_object_new_uint64(cfg->p.threads));
 	add(o, "seed", json_object_new_uint64(cfg->p.seed));
+	add(o, "seek_nexts", json_object_new_uint64(cfg->p.seek_nexts));
+	add(o, "distribution",
+	    json_object_new_string(bench_dist_name(cfg->p.dist)));
+	add(o, "duration", json_object_new_uint64(cfg->p.duration));
+	add(o, "sync", json_object_new_boolean(cfg->sync));
 	add(o, "key_order", json_object_new_string(
 		"big-endian counter: seq is sorted order"));
+	add(o, "directory", json_object_new_string(cfg->dir));
+	add(o, "filesystem", json_object_new_string(cfg->fs));
 	add(o, "pool", pool);
 	add(o, "build_type", json_object_new_string(cfg->build_type));
+	add(o, "build_flags", json_object_new_string(cfg->build_flags));
 	add(o, "cli_version", json_object_new_string(cfg->cli_version));
 	add(o, "lib_version", json_object_new_string(lib));
 	add(o, "cpu", json_object_new_string(cfg->cpu));
@@ -159,11 +188,59 @@ struct json_object *bench_config_to_json(const struct bench_config *cfg)
 	return o;
 }
 
+struct json_object *floor_to_json(const struct bench_floor *f)
+{
+	struct json_object *o = json_object_new_object();
+	double w = floor_ns(f, 0, 1), r = floor_ns(f, 1, 0);
+
+	add(o, "record_bytes", json_object_new_uint64(f->record_bytes));
+	add(o, "persist_ns", f->has_persist ? json_fixed(f->persist_ns, 1) :
+					      NULL);
+	add(o, "persist_ops", json_object_new_uint64(f->persist_ops));
+	add(o, "persist_is_pmem", json_object_new_boolean(f->is_pmem));
+	add(o, "persist_pmem_forced",
+	    json_object_new_boolean(f->pmem_forced));
+	add(o, "persist_skipped", f->has_persist ? NULL :
+			json_object_new_string(f->persist_skip));
+	add(o, "dram_miss_ns", json_fixed(f->miss_ns, 1));
+	add(o, "chase_bytes", json_object_new_uint64(f->chase_bytes));
+	add(o, "chase_hops", json_object_new_uint64(f->hops));
+	add(o, "thp", json_object_new_string(f->thp));
+	add(o, "chase_huge_bytes", json_object_new_uint64(f->huge_bytes));
+	add(o, "write_ns", json_fixed(w, 1));
+	add(o, "read_ns", json_fixed(r, 1));
+	return o;
+}
+
+static struct json_object *hist_to_json(const struct hist *h)
+{
+	struct json_object *a = json_object_new_array();
+	struct hist_row *rows = malloc(HIST_ROWS_MAX * sizeof(*rows));
+	unsigned n = rows ? hist_rows(h, rows) : 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		add(o, "lo_ns", json_object_new_uint64(rows[i].lo));
+		add(o, "hi_ns", json_object_new_uint64(rows[i].hi));
+		add(o, "count", json_object_new_uint64(rows[i].count));
+		json_object_array_add(a, o);
+	}
+	free(rows);
+	return a;
+}
+
+/* a double, or null when its figure does not apply */
+static struct json_object *fixed_or_null(bool has, double v, int decimals)
+{
+	return has ? json_fixed(v, decimals) : NULL;
+}
+
 struct json_object *bench_result_to_json(const struct bench_result *res)
 {
 	struct json_object *o = json_object_new_object();
 
-	add(o, "engine", json_object_new_string("pmkv"));
+	add(o, "engine", json_object_new_string(res->engine));
 	add(o, "benchmark", json_object_new_string(res->name));
 	add(o, "threads", json_object_new_uint64(res->threads));
 	add(o, "ops", json_object_new_uint64(res->ops));
@@ -175,15 +252,39 @@ struct json_object *bench_result_to_json(const struct bench_result *res)
 	add(o, "p99_us", json_fixed(res->p99_us, 3));
 	add(o, "p999_us", json_fixed(res->p999_us, 3));
 	add(o, "max_us", json_fixed(res->max_us, 3));
-	add(o, "fences_per_op", json_fixed(res->fences_per_op, 4));
+	add(o, "fences_per_op",
+	    fixed_or_null(res->has_stats, res->fences_per_op, 4));
 	add(o, "flushed_bytes_per_op",
-	    json_fixed(res->flushed_bytes_per_op, 2));
+	    fixed_or_null(res->has_stats, res->flushed_bytes_per_op, 2));
 	add(o, "found", res->has_found ? json_object_new_uint64(res->found) :
 					  NULL);
 	add(o, "expected", res->expected >= 0 ?
 			   json_object_new_int64(res->expected) : NULL);
 	add(o, "wrong", json_object_new_uint64(res->wrong));
 	add(o, "verified", json_object_new_boolean(res->verified));
+	add(o, "reads_per_op", json_fixed(res->reads_per_op, 4));
+	add(o, "writes_per_op", json_fixed(res->writes_per_op, 4));
+	add(o, "floor_ns", json_fixed(res->floor_ns, 1));
+	add(o, "floor_multiple",
+	    fixed_or_null(res->floor_multiple > 0, res->floor_multiple, 2));
+	add(o, "vs_engine", res->vs_engine ?
+			    json_object_new_string(res->vs_engine) : NULL);
+	add(o, "ratio_vs_first", fixed_or_null(res->vs_engine != NULL,
+					       res->ratio_vs_first, 4));
+	if (!strncmp(res->name, "ycsb-", 5)) {
+		struct json_object *m = json_object_new_object();
+
+		add(m, "read", json_object_new_uint64(res->n_read));
+		add(m, "update", json_object_new_uint64(res->n_update));
+		add(m, "insert", json_object_new_uint64(res->n_insert));
+		add(m, "scan", json_object_new_uint64(res->n_scan));
+		add(m, "read_modify_write", json_object_new_uint64(res->n_rmw));
+		add(o, "mix", m);
+	}
+	if (!strcmp(res->name, "readwhilewriting"))
+		add(o, "writer_ops", json_object_new_uint64(res->writer_ops));
+	if (res->hist)
+		add(o, "histogram", hist_to_json(res->hist));
 	return o;
 }
 

@@ -11,6 +11,7 @@
 #include <libpmkv.h>
 
 struct bench_config;
+struct bench_floor;
 struct bench_result;
 
 /*
@@ -39,10 +40,13 @@ struct json_object *pool_to_json(const char *path,
 struct json_object *record_to_json(const void *key, size_t klen,
 				   const void *val, size_t vlen);
 
-/* every input of a benchmark run */
+/* every input of a benchmark run, the engines and their modes included */
 struct json_object *bench_config_to_json(const struct bench_config *cfg);
 
-/* one benchmark's figures */
+/* the hardware floor: persist, DRAM miss and what follows */
+struct json_object *floor_to_json(const struct bench_floor *f);
+
+/* one benchmark's figures on one engine */
 struct json_object *bench_result_to_json(const struct bench_result *res);
 
 /* json_print -- obj, pretty-printed and followed by a newline, to f */
