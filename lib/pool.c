@@ -109,7 +109,15 @@ static int probe_mapped(const char *path, const uint8_t *m, uint64_t size,
 				path, layout, PMKV_LAYOUT_NAME);
 	root_off = rd64(m + PMDK_ROOT_OFF_AT);
 	root_size = rd64(m + PMDK_ROOT_SIZE_AT);
-	if (root_off == 0) {
+	/*
+	 * libpmemobj publishes the root object (the superblock) by setting
+	 * root_offset and root_size through its redo log, which only
+	 * pmemobj_open() replays: a crash while the pool is created can
+	 * leave one set and the other still 0 (crash-create --only
+	 * create:36). Either 0 is an interrupted creation; pool_root()
+	 * checks what the replay leaves.
+	 */
+	if (root_off == 0 || root_size == 0) {
 		*res = PROBE_NO_ROOT;
 		return 0;
 	}
@@ -297,23 +305,87 @@ static int pool_media(struct pmkv *kv, bool devdax, uint64_t size)
 	return 0;
 }
 
+/* make a rename in dir durable; best effort on file systems that cannot */
+static void sync_dir_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int fd;
+
+	if (!dir)
+		return;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fsync(fd))
+			log_warn("%s: fsync of its directory: %s", path,
+				 strerror(errno));
+		close(fd);
+	}
+	free(dir);
+}
+
+/*
+ * A new file is made whole under a temporary name next to path, and only
+ * then renamed to path. pmemobj_create() writes its pool header, its
+ * descriptor and its lanes in several persisted steps; a crash between
+ * them at path itself would leave a file that libpmemobj refuses and the
+ * probe takes for another program's pool, so that no open, not even with
+ * PMKV_F_CREATE, could finish the creation (crash-create, points inside
+ * pmemobj_create()). A temporary file left by such a crash carries our
+ * suffix and is removed by the next create.
+ */
 static int create_new_file(struct pmkv *kv, const struct pmkv_config *cfg)
 {
 	uint64_t size = cfg->size ? cfg->size : PMKV_POOL_DEFAULT;
+	char *tmp;
 	int rc;
 
-	kv->pop = pmemobj_create(kv->path, PMKV_LAYOUT_NAME, size, cfg->mode);
+	if (asprintf(&tmp, "%s.pmkv-creating", kv->path) < 0)
+		return pmkv_err(-ENOMEM, "no memory for a path");
+	if (unlink(tmp) && errno != ENOENT) {
+		rc = pmkv_err(-errno, "%s: cannot remove what an interrupted create left: %s",
+			      tmp, strerror(errno));
+		goto out;
+	}
+	kv->pop = pmemobj_create(tmp, PMKV_LAYOUT_NAME, size, cfg->mode);
 	if (!kv->pop) {
 		if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
-			return pmkv_err(-ENOSPC, "%s: no room for a pool of %" PRIu64 " bytes: %s",
-					kv->path, size, pmemobj_errormsg());
-		return pmdk_error(kv->path, "create");
+			rc = pmkv_err(-ENOSPC, "%s: no room for a pool of %" PRIu64 " bytes: %s",
+				      kv->path, size, pmemobj_errormsg());
+		else
+			rc = pmdk_error(kv->path, "create");
+		unlink(tmp);
+		goto out;
 	}
 	kv->base = (uint8_t *)kv->pop;
 	rc = pool_root(kv, true, size);
 	if (rc)
-		return rc;
+		goto err_unlink;
+	/* complete and durable: now it may have its name, unless taken */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, kv->path, RENAME_NOREPLACE) &&
+	    (errno != EINVAL || link(tmp, kv->path) || unlink(tmp))) {
+		rc = errno == EEXIST ?
+			pmkv_err(-EEXIST, "%s: created by someone else meanwhile",
+				 kv->path) :
+			pmkv_err(-errno, "%s: cannot rename %s to it: %s", kv->path,
+				 tmp, strerror(errno));
+		goto err_unlink;
+	}
+	sync_dir_of(kv->path);
+	free(tmp);
 	return pool_media(kv, false, size);
+
+err_unlink:
+	pmemobj_close(kv->pop);
+	kv->pop = NULL;
+	unlink(tmp);
+out:
+	free(tmp);
+	return rc;
 }
 
 int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
