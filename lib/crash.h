@@ -20,8 +20,12 @@
  *
  * Only ranges flushed and then fenced are durable; each fence is a
  * persistence point. The shadow starts as the pool file's bytes when the
- * recorder is armed (zeros for a file that does not exist yet), so arm it
- * at a clean point: before the pool is opened. The model assumes one
+ * recorder is armed, so arm it at a clean point: before the pool is
+ * opened. A file that does not exist yet starts as zeros when it is first
+ * mapped, also under a temporary name next to path ("<path>.<suffix>");
+ * the recorder follows its inode, and until it is renamed to path a crash
+ * leaves no file there. File system metadata (creation, size, rename) is
+ * taken as durable at once. The model assumes one
  * thread issues the persists (a fence orders that thread's flushes only);
  * the crash workloads are single-threaded.
  *
@@ -76,9 +80,11 @@ enum crash_image_mode {
  * [in] fn, arg: the hook, may be NULL.
  * Reads PMKV_CRASH_DROP, "fence:N[@site]" or "flush:N[@site]": the N-th
  * fence (flush) issued by pmkv's own code, counting only those whose site
- * is site when one is given, is ignored by the recorder (the real one
- * still runs). A dropped flush never becomes durable; the ranges of a
- * dropped fence stay pending until the next fence.
+ * is site when one is given ("a|b": either, for a function the compiler
+ * may inline into another), is ignored by the recorder (the real one
+ * still runs). A dropped flush never becomes durable unless the range is
+ * flushed again; the ranges of a dropped fence stay pending until the
+ * next fence, which may be libpmemobj's.
  * Returns 0 or -errno.
  */
 int crash_rec_start(const char *path, crash_point_fn fn, void *arg);
@@ -97,12 +103,16 @@ int crash_rec_image(const char *path, enum crash_image_mode mode,
 		    uint64_t seed);
 
 /*
- * crash_rec_unpersisted -- bytes of the pool file that differ from the
- * shadow: stored but never flushed and fenced. After a clean close, any
- * are stores the recorder did not see or a missing flush. first_off gets
- * the offset of the first, if any. Returns the count or -errno.
+ * crash_rec_unpersisted -- bytes of [off, off + len) of the pool file that
+ * differ from the shadow: stored but never flushed and fenced
+ *
+ * After a clean close, any in the whole file (off 0, len UINT64_MAX) are
+ * libpmemobj's run-time fields and free-chunk headers, or stores the
+ * recorder did not see; any in pmkv's records or superblock are a flush
+ * pmkv forgot. first_off gets the offset of the first, if any. Returns
+ * the count or -errno.
  */
-int64_t crash_rec_unpersisted(uint64_t *first_off);
+int64_t crash_rec_unpersisted(uint64_t off, uint64_t len, uint64_t *first_off);
 
 void crash_rec_get_stats(struct crash_stats *st);
 
