@@ -13,28 +13,13 @@ static const char usage[] = "delete <path> [--] <key>";
 
 int cmd_delete(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = argv[0], *path, *key;
 	struct pmkv *kv = NULL;
-	int c, rc;
+	int rc;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			util_print_usage(stdout, usage);
-			return util_close_stdout(cmd, CLI_OK);
-		default:
-			return util_bad_option(cmd, usage, c, argv);
-		}
-	}
-	if (argc - optind != 2)
-		return util_usage_err(cmd, usage, argc - optind > 2 ?
-				      "too many arguments" :
-				      "needs a path and a key");
+	rc = util_plain_args(argc, argv, usage, 2, "needs a path and a key");
+	if (rc >= 0)
+		return rc;
 	path = argv[optind];
 	key = argv[optind + 1];
 

@@ -2,6 +2,7 @@
 /* util.c -- error printing, number and size parsing, escaping, opening */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
@@ -245,4 +246,27 @@ int util_close_stdout(const char *cmd, int rc)
 		return CLI_FAIL;
 	}
 	return rc;
+}
+
+int util_plain_args(int argc, char **argv, const char *usage, int nargs,
+		    const char *need)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			util_print_usage(stdout, usage);
+			return util_close_stdout(argv[0], CLI_OK);
+		}
+		return util_bad_option(argv[0], usage, c, argv);
+	}
+	if (argc - optind != nargs)
+		return util_usage_err(argv[0], usage, "%s", argc - optind > nargs ?
+				      "too many arguments" : need);
+	return -1;
 }

@@ -46,6 +46,15 @@ int util_usage_err(const char *cmd, const char *usage, const char *fmt, ...)
  */
 int util_bad_option(const char *cmd, const char *usage, int c, char **argv);
 
+/*
+ * util_plain_args -- parse the arguments of a command whose only option
+ * is --help and which takes exactly nargs operands (need says which, for
+ * the usage error). Returns -1 when the command should go on with its
+ * operands at argv[optind], else the exit code to return at once.
+ */
+int util_plain_args(int argc, char **argv, const char *usage, int nargs,
+		    const char *need);
+
 /* util_print_usage -- "usage: pmkv-cli <usage>" on f */
 void util_print_usage(FILE *f, const char *usage);
 
