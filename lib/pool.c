@@ -288,6 +288,16 @@ static int pool_media(struct pmkv *kv, bool devdax, uint64_t size)
 		kv->is_pmem = true;
 	} else if (file_is_dax(kv->path)) {
 		kv->media = PMKV_MEDIA_FSDAX;
+		if (kv->rdonly && !mapping_is_sync(kv->base)) {
+			/*
+			 * PMKV_F_RDONLY maps the file privately, and MAP_SYNC
+			 * is for shared mappings only; nothing reaches the
+			 * file, so there is no durability to lose
+			 */
+			kv->is_pmem = false;
+			kv->persist = &persist_msync;
+			return 0;
+		}
 		if (!mapping_is_sync(kv->base)) {
 			if (!forced)
 				return pmkv_err(PMKV_E_GRANULARITY,

@@ -168,8 +168,9 @@ int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
  * zeros, is taken as free space and a pool is created in it; PMKV_F_EXCL
  * refuses any existing path, so it always fails on a devdax device.
  * PMKV_F_RDONLY refuses writes through the handle; on a file the pool is
- * mapped privately, so nothing at all reaches the file, while on devdax
- * libpmemobj still updates its own header. Either way libpmemobj opens
+ * mapped privately, so nothing at all reaches the file (on fsdax too,
+ * where such a mapping is not MAP_SYNC: no PMKV_E_GRANULARITY), while on
+ * devdax libpmemobj still updates its own header. Either way libpmemobj opens
  * the path read-write: read permission alone gives -EACCES.
  *
  * Returns 0, or:
