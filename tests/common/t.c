@@ -243,6 +243,10 @@ const char *t_tmp_dir(void)
 	struct stat st;
 	const char *d;
 
+	/* the kernel suite's guest points this at an fsdax mount */
+	d = getenv("PMKV_TEST_DIR");
+	if (d && *d)
+		return d;
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
 	    access("/dev/shm", W_OK | X_OK) == 0)
 		return "/dev/shm";

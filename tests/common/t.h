@@ -109,8 +109,8 @@ void t_error(const char *fmt, ...)
 /*
  * t_pool_tmp -- a fresh path that does not exist yet
  *
- * On /dev/shm (tmpfs), or in $TMPDIR (else /tmp) when /dev/shm is
- * missing. The file, if the test creates it, is removed at exit by the
+ * In $PMKV_TEST_DIR when set; else on /dev/shm (tmpfs), or in $TMPDIR
+ * (else /tmp) when /dev/shm is missing. The file, if the test creates it, is removed at exit by the
  * process that asked for the path (not by forked children); set T_KEEP=1
  * to keep it. Returns buf. Exits with T_EXIT_ERROR if n is too small.
  */
