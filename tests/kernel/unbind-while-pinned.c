@@ -18,6 +18,10 @@
  *   vmsplice  a child holds a devdax page in a pipe for KT_HOLD_MS
  *   odirect   a child's O_DIRECT read into a devdax page is in flight on
  *             the delayed null_blk
+ *   registered  a child registers a devdax page as an io_uring fixed
+ *             buffer (a long-term pin, accepted on devdax since 6.12) and
+ *             unregisters it at KT_HOLD_MS (R3b); SKIP where the kernel
+ *             refuses the registration
  *   mapped    a child maps and touches a page, holds no pin: the disable
  *             must complete and the child's next access must SIGBUS
  * The pin is held in a child: a kernel that correctly waits for it would
@@ -33,6 +37,8 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <liburing.h>
 
 #include "ksft.h"
 #include "kt.h"
@@ -80,6 +86,23 @@ static int holder(void *arg)
 			return 4;
 		return kt_check(buf, KT_4K, 11) >= 0 ? 5 : 0;
 	}
+	if (!strcmp(mode, "registered")) {
+		struct io_uring ring;
+		struct iovec iov = { p, KT_4K };
+		int ret;
+
+		if (io_uring_queue_init(4, &ring, 0))
+			return 3;
+		ret = io_uring_register_buffers(&ring, &iov, 1);
+		if (ret) {
+			fprintf(stderr, "# register_buffers: %s\n", strerror(-ret));
+			return write(ready_fd[1], "n", 1) == 1 ? 7 : 2;
+		}
+		if (write(ready_fd[1], "r", 1) != 1 || read(go_fd[0], &c, 1) != 1)
+			return 2;
+		/* the long-term pin is dropped here */
+		return io_uring_unregister_buffers(&ring) ? 4 : 0;
+	}
 	if (!strcmp(mode, "odirect")) {
 		struct kt_io io;
 
@@ -108,6 +131,8 @@ static int wait_ns_back(void)
 	return rc == 0 && access(sub->path, F_OK) == 0;
 }
 
+static char name[64];
+
 static bool run(const char *mode)
 {
 	const char *argv[] = { "ndctl", "disable-namespace", sub->ns, NULL };
@@ -126,6 +151,11 @@ static bool run(const char *mode)
 			       kt_child_wait(hpid, 10000));
 		return false;
 	}
+	if (c == 'n') {
+		kt_child_wait(hpid, 10000);
+		ksft_test_result_skip(name, "io_uring refuses to register devdax memory: no long-term pin to hold\n");
+		ksft_finished();
+	}
 	t0 = kt_now_ms();
 	dpid = kt_spawn(argv);
 	if (pinned) {
@@ -143,8 +173,10 @@ static bool run(const char *mode)
 		} else {
 			rc = kt_child_wait(dpid, wait);
 			if (rc != -ETIMEDOUT) {
-				ksft_print_msg("disable-namespace returned (rc %d) after %lld ms while a pipe held its page\n",
-					       rc, (long long)(kt_now_ms() - t0));
+				ksft_print_msg("disable-namespace returned (rc %d) after %lld ms while %s held its page\n",
+					       rc, (long long)(kt_now_ms() - t0),
+					       strcmp(mode, "registered") ?
+					       "a pipe" : "a registered io_uring buffer");
 				ok = false;
 			}
 			released = kt_now_ms();
@@ -189,7 +221,6 @@ int main(int argc, char **argv)
 	/* one substrate per mode: after an oops nothing else is meaningful */
 	unsigned int mask = !strcmp(mode, "odirect") ? KT_SUB_DEVDAX2M :
 			    KT_SUB_DEVDAX4K;
-	char name[64];
 	bool ok;
 
 	kt_substrates(mask, subs);
