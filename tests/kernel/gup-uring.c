@@ -10,11 +10,12 @@
  * by 71389703839e "mm, zone_device: Replace {get, put}_zone_device_page()
  * with a single reference to fix pmem crash".
  *
- * IORING_REGISTER_BUFFERS on DAX memory has two documented answers: fsdax
- * is refused (FOLL_LONGTERM is not allowed on fsdax VMAs: -EOPNOTSUPP),
- * devdax is refused by 6.1's io_pin_pages() (file-backed VMA) and accepted
- * from 6.12.  The test accepts either, prints which, and when accepted
- * checks a READ_FIXED into the registered buffer; any other answer fails.
+ * IORING_REGISTER_BUFFERS on DAX memory: fsdax must be refused with
+ * -EOPNOTSUPP (FOLL_LONGTERM is not allowed on fsdax VMAs, since the
+ * filesystem could truncate and reuse the blocks under the pin); devdax is
+ * refused by 6.1's io_pin_pages() (file-backed VMA) and accepted from
+ * 6.12.  The test prints the answer and, when devdax accepts, checks a
+ * READ_FIXED into the registered buffer; any other answer fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -118,6 +119,10 @@ static bool reg(const struct kt_sub *s, int fd, char *dram)
 	} else if (ret) {
 		ksft_print_msg("register_buffers on %s: %s (neither EOPNOTSUPP nor accepted)\n",
 			       s->name, strerror(-ret));
+	} else if (s->kind == KT_FSDAX) {
+		ksft_print_msg("register_buffers on %s: accepted, a long-term pin on fsdax whose blocks truncate could free\n",
+			       s->name);
+		io_uring_unregister_buffers(&ring);
 	} else {
 		ksft_print_msg("register_buffers on %s: accepted (long-term pin)\n",
 			       s->name);
