@@ -45,3 +45,13 @@ fetch_deb() {
 	return 1
 }
 
+
+# the newest of the files named (nullglob: none gives nothing)
+newest() {
+	[ $# -gt 0 ] && ls -t "$@" | head -n 1
+}
+
+# the .deb that fetch_deb $1 left in $APT_DIR/debs (the newest, if several)
+fetched_deb() {
+	newest "$APT_DIR/debs/$1"_*.deb
+}
