@@ -47,11 +47,17 @@ struct inner {
 	void *c[INNER_CAP + 1];
 };
 
-static inline void prefetch_pfx(const void *node)
+/*
+ * Fetch a whole node at once: a search reads the prefixes, then the one
+ * entry or child pointer it lands on. Asking for every line together makes
+ * that one memory latency, not two in a row.
+ */
+static inline void prefetch_node(const void *node, int h)
 {
 	const char *p = node;
+	size_t n = h > 0 ? sizeof(struct inner) : sizeof(struct leaf);
 
-	for (size_t i = 0; i < sizeof(uint64_t) * LEAF_CAP; i += CACHELINE)
+	for (size_t i = 0; i < n; i += CACHELINE)
 		__builtin_prefetch(p + i);
 }
 
@@ -62,6 +68,12 @@ static int cmp_full(const struct btree *t, const struct key *k,
 	const struct pmkv_record *r =
 		(const struct pmkv_record *)(t->base + IE_OFF(e));
 
+	/*
+	 * A get reads the rest of the record next: ask for its first lines
+	 * together rather than one after the other.
+	 */
+	__builtin_prefetch((const char *)r + CACHELINE);
+	__builtin_prefetch((const char *)r + 2 * CACHELINE);
 	return key_cmp_bytes(k->p, k->len, rec_key(r), r->klen);
 }
 
@@ -130,9 +142,20 @@ void btree_init(struct btree *t, const uint8_t *base)
 {
 	memset(t, 0, sizeof(*t));
 	t->base = base;
+	arena_init(&t->mem);
 }
 
-static void free_node(void *node, int h)
+static void *node_alloc(struct btree *t, int h)
+{
+	uint64_t before = t->mem.bytes;
+	void *p = arena_alloc(&t->mem, h > 0 ? sizeof(struct inner) :
+						  sizeof(struct leaf));
+
+	t->bytes += t->mem.bytes - before;
+	return p;
+}
+
+static void free_node(struct btree *t, void *node, int h)
 {
 	struct inner *in = node;
 
@@ -140,23 +163,28 @@ static void free_node(void *node, int h)
 		return;
 	if (h > 0) {
 		for (uint32_t i = 0; i <= in->n; i++)
-			free_node(in->c[i], h - 1);
-		for (uint32_t i = 0; i < in->n; i++)
+			free_node(t, in->c[i], h - 1);
+		for (uint32_t i = 0; i < in->n; i++) {
+			if (in->rest[i])
+				t->bytes -= in->klen[i] - 8;
 			free(in->rest[i]);
+		}
 	}
-	free(node);
+	arena_free(&t->mem, node, h > 0 ? sizeof(struct inner) :
+					  sizeof(struct leaf));
 }
 
 struct spares;
-static void spares_free(struct spares *s);
+static void spares_free(struct btree *t, struct spares *s);
 
 void btree_destroy(struct btree *t)
 {
-	spares_free(t->spares);
+	spares_free(t, t->spares);
 	t->spares = NULL;
-	free_node(t->root, t->height);
+	free_node(t, t->root, t->height);
 	t->root = NULL;
 	t->height = 0;
+	arena_destroy(&t->mem);
 	t->bytes = 0;
 }
 
@@ -164,12 +192,12 @@ static struct leaf *find_leaf(const struct btree *t, const struct key *k)
 {
 	void *n = t->root;
 
-	prefetch_pfx(n);
+	prefetch_node(n, t->height);
 	for (int h = t->height; h > 0; h--) {
 		struct inner *in = n;
 
 		n = in->c[k ? inner_child(in, k) : 0];
-		prefetch_pfx(n);
+		prefetch_node(n, h - 1);
 	}
 	return n;
 }
@@ -321,7 +349,7 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 	if (h == 0)
 		return leaf_ins(t, node, k, created, sp, spr);
 	ci = inner_child(in, k);
-	prefetch_pfx(in->c[ci]);
+	prefetch_node(in->c[ci], h - 1);
 	e = ins(t, in->c[ci], h - 1, k, created, &csp, spr);
 	if (!csp.right)
 		return e;
@@ -361,13 +389,14 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 	return e;
 }
 
-static void spares_free(struct spares *s)
+static void spares_free(struct btree *t, struct spares *s)
 {
 	if (!s)
 		return;
-	free(s->leaf);
+	if (s->leaf)
+		arena_free(&t->mem, s->leaf, sizeof(struct leaf));
 	for (int i = 0; i < s->ninner; i++)
-		free(s->inner[i]);
+		arena_free(&t->mem, s->inner[i], sizeof(struct inner));
 	free(s->rest);
 	free(s);
 }
@@ -386,18 +415,16 @@ static struct spares *spares_get(struct btree *t)
 	if (t->height >= MAX_HEIGHT)
 		return NULL;
 	if (!s->leaf) {
-		s->leaf = malloc(sizeof(struct leaf));
+		s->leaf = node_alloc(t, 0);
 		if (!s->leaf)
 			return NULL;
-		t->bytes += sizeof(struct leaf);
 	}
 	/* one inner per level that may split, plus a new root */
 	while (s->ninner < t->height + 1) {
-		s->inner[s->ninner] = malloc(sizeof(struct inner));
+		s->inner[s->ninner] = node_alloc(t, 1);
 		if (!s->inner[s->ninner])
 			return NULL;
 		s->ninner++;
-		t->bytes += sizeof(struct inner);
 	}
 	if (!s->rest) {
 		s->rest = malloc(PMKV_KEY_MAX);
@@ -415,11 +442,11 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 	struct ientry *e;
 
 	if (!t->root) {
-		struct leaf *l = calloc(1, sizeof(*l));
+		struct leaf *l = node_alloc(t, 0);
 
 		if (!l)
 			return NULL;
-		t->bytes += sizeof(*l);
+		memset(l, 0, sizeof(*l));
 		t->root = l;
 		t->height = 0;
 	}
@@ -433,7 +460,7 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 		*created = false;
 		return e;
 	}
-	prefetch_pfx(t->root);
+	prefetch_node(t->root, t->height);
 	e = ins(t, t->root, t->height, k, created, &sp, spr);
 	if (!*created)
 		return e;
@@ -526,11 +553,11 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 		goto err;
 	for (i = 0; i < nnodes; i++) {
 		size_t lo = i * LOAD_FILL, cnt = n - lo < LOAD_FILL ? n - lo : LOAD_FILL;
-		struct leaf *l = calloc(1, sizeof(*l));
+		struct leaf *l = node_alloc(t, 0);
 
 		if (!l)
 			goto err;
-		t->bytes += sizeof(*l);
+		memset(l, 0, sizeof(*l));
 		l->n = (uint32_t)cnt;
 		memcpy(l->pfx, &pfx[lo], cnt * sizeof(pfx[0]));
 		memcpy(l->e, &ents[lo], cnt * sizeof(ents[0]));
@@ -554,7 +581,7 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 		for (i = 0; i < nup; i++) {
 			size_t lo = i * (LOAD_FILL + 1);
 			size_t cnt = level_n - lo < LOAD_FILL + 1 ? level_n - lo : LOAD_FILL + 1;
-			struct inner *in = calloc(1, sizeof(*in));
+			struct inner *in = node_alloc(t, 1);
 			struct spares none = { 0 };
 
 			if (!in) {
@@ -562,7 +589,7 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 				free(upfirst);
 				goto err_tree;
 			}
-			t->bytes += sizeof(*in);
+			memset(in, 0, sizeof(*in));
 			for (size_t c = 0; c < cnt; c++) {
 				in->c[c] = nodes[lo + c];
 				if (c) {
@@ -573,7 +600,10 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 					sep_set(t, &none, &s, pfx[first[lo + c]],
 						rec_key(r), r->klen);
 					if (r->klen > 8 && !s.rest) {
-						free(in);
+						/* in's children belong to nodes[] */
+						for (size_t j = 0; j + 1 < c; j++)
+							free(in->rest[j]);
+						arena_free(&t->mem, in, sizeof(*in));
 						free(up);
 						free(upfirst);
 						goto err_tree;
@@ -607,15 +637,13 @@ err_tree:
 	 * level own everything below them.
 	 */
 	for (i = 0; i < level_n; i++)
-		free_node(nodes[i], h);
-	t->bytes = 0;
+		free_node(t, nodes[i], h);
 	free(nodes);
 	free(first);
 	return -ENOMEM;
 err:
 	for (i = 0; nodes && i < nnodes; i++)
-		free(nodes[i]);
-	t->bytes = 0;
+		free_node(t, nodes[i], 0);
 	free(nodes);
 	free(first);
 	return -ENOMEM;

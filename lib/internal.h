@@ -136,6 +136,51 @@ void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 	       void *dst, const struct pmkv_record *hdr, const void *key,
 	       const void *val);
 
+/* ---- warm.c: new segments mapped ahead of the writers ---- */
+
+#define WARM_QUEUE 16
+
+struct warmer {
+	pthread_t tid;
+	bool running, stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct {
+		void *p;
+		uint64_t n;
+	} q[WARM_QUEUE];
+	uint64_t head, tail;	/* q[head % WARM_QUEUE] is next */
+	uint64_t ranges;	/* warmed so far */
+};
+
+int warm_start(struct warmer *w);
+void warm_stop(struct warmer *w);
+/* populate [p, p + n) and touch its pages, in the background if possible */
+void warm_add(struct warmer *w, void *p, uint64_t n);
+void warm_populate(void *addr, uint64_t size);
+
+/* ---- arena.c: DRAM for index nodes ---- */
+
+#define ARENA_CLASSES 4
+
+struct arena {
+	struct chunk *chunks;
+	uint8_t *cur;		/* the rest of the newest chunk */
+	size_t left;
+	size_t next_chunk;	/* size of the next chunk to map */
+	size_t class_size[ARENA_CLASSES];
+	struct free_node *free[ARENA_CLASSES];
+	int nclasses;
+	uint64_t bytes;		/* mapped */
+	struct warmer *warm;	/* maps new chunks ahead, if set */
+};
+
+void arena_init(struct arena *a);
+void arena_destroy(struct arena *a);
+/* size rounded up to whole cache lines; NULL when out of memory */
+void *arena_alloc(struct arena *a, size_t size);
+void arena_free(struct arena *a, void *p, size_t size);
+
 /* ---- btree.c: one shard's ordered map from key to index entry ---- */
 
 /*
@@ -156,7 +201,8 @@ struct btree {
 	void *root;
 	int height;		/* 0: root is a leaf */
 	const uint8_t *base;	/* pool base, to read keys of records */
-	uint64_t bytes;		/* DRAM held */
+	struct arena mem;	/* the nodes */
+	uint64_t bytes;		/* DRAM held: the arena and separator copies */
 	void *spares;		/* nodes kept for the next insert */
 	uint64_t mods;		/* inserts and removes: cursors older are stale */
 };
@@ -259,6 +305,8 @@ struct pmkv {
 	uint64_t gc_runs, gc_bytes_copied;
 
 	uint64_t recovery_ns, recovered_records;
+
+	struct warmer warm;	/* writable handles only */
 };
 
 static inline void *kv_ptr(const struct pmkv *kv, uint64_t off)

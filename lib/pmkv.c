@@ -88,6 +88,10 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	 * another; a pool that is full already may not have them yet.
 	 */
 	if (!kv->rdonly) {
+		/* without it, puts fault: not fatal */
+		if (!warm_start(&kv->warm))
+			for (int i = 0; i < NSHARDS; i++)
+				kv->shards[i].t.mem.warm = &kv->warm;
 		gc_adopt_empty(kv);
 		gc_refill_reserve(kv);
 	}
@@ -115,6 +119,7 @@ int pmkv_close(struct pmkv **kvp)
 		return 0;
 	kv = *kvp;
 	/* everything acknowledged is durable already: nothing to flush */
+	warm_stop(&kv->warm);
 	segment_table_fini(kv);
 	pool_close(kv);
 	locks_fini(kv);

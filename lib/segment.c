@@ -73,26 +73,6 @@ static uint64_t header_csum(const struct pmkv_segment *h)
 	return XXH64(h, offsetof(struct pmkv_segment, csum), 0);
 }
 
-/*
- * Fault a new segment's pages in with one call rather than one fault per
- * page on the put path (on tmpfs each of those also zeroes a page). Best
- * effort: kernels before 5.14 say EINVAL and the puts fault as before.
- */
-static void prefault(void *addr, uint64_t size)
-{
-#ifdef MADV_POPULATE_WRITE
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = ((uintptr_t)addr + pg - 1) & ~(pg - 1);
-	uintptr_t hi = ((uintptr_t)addr + size) & ~(pg - 1);
-
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-#else
-	(void)addr;
-	(void)size;
-#endif
-}
-
 struct ctor_arg {
 	uint64_t id, size;
 };
@@ -154,7 +134,8 @@ int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 		pmemobj_free(&oid);
 		return pmkv_err(-ENOMEM, "no memory for a segment descriptor");
 	}
-	prefault(kv_ptr(kv, s->off), size);
+	/* its pages mapped and touched before the writer stores to them */
+	warm_add(&kv->warm, kv_ptr(kv, s->off), size);
 	*out = s;
 	return 0;
 }

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * arena.c -- DRAM for index nodes, taken from the kernel in bulk
+ *
+ * A tree of a million keys is tens of thousands of nodes. Taken one by one
+ * from malloc, each new heap page costs a page fault in the middle of a
+ * put; under a hypervisor a fault costs 10 us or more (15 us on our CI
+ * machine), more than a durable put. The arena maps chunks that grow from
+ * 64 KiB to 2 MiB, asks for huge pages on the 2 MiB ones (fewer TLB misses
+ * on a random lookup), has the handle's warmer (warm.c) populate and touch
+ * them ahead of use, and carves nodes out of them. Freed nodes go on a list per size
+ * and are reused; chunks go back only when the arena is destroyed.
+ *
+ * One arena belongs to one tree, which its shard's lock serialises: no
+ * locking here.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define CHUNK_FIRST (64u << 10)
+#define CHUNK_MAX (2u << 20)
+
+struct chunk {
+	struct chunk *next;
+	size_t size;		/* bytes mapped, this header included */
+};
+
+struct free_node {
+	struct free_node *next;
+};
+
+/* map a chunk of size bytes, size-aligned when it is huge-page sized */
+static struct chunk *chunk_map(struct arena *a, size_t size)
+{
+	size_t len = size == CHUNK_MAX ? 2 * size : size;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct chunk *c;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (size == CHUNK_MAX) {
+		uint8_t *al = (uint8_t *)(((uintptr_t)p + size - 1) &
+					  ~((uintptr_t)size - 1));
+
+		/* trim to one aligned huge page */
+		if (al > p)
+			munmap(p, (size_t)(al - p));
+		if (al + size < p + len)
+			munmap(al + size, (size_t)(p + len - (al + size)));
+		p = al;
+#ifdef MADV_HUGEPAGE
+		(void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+	}
+	/* the first page now, for the header; the others in the background */
+	warm_populate(p, CACHELINE);
+	if (a->warm)
+		warm_add(a->warm, p, size);
+	else
+		warm_populate(p, size);
+	c = (struct chunk *)p;
+	c->size = size;
+	return c;
+}
+
+void arena_init(struct arena *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void arena_destroy(struct arena *a)
+{
+	struct chunk *c = a->chunks;
+
+	while (c) {
+		struct chunk *next = c->next;
+
+		munmap(c, c->size);
+		c = next;
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+static int class_of(struct arena *a, size_t size)
+{
+	for (int i = 0; i < a->nclasses; i++)
+		if (a->class_size[i] == size)
+			return i;
+	if (a->nclasses == ARENA_CLASSES)
+		return -1;
+	a->class_size[a->nclasses] = size;
+	return a->nclasses++;
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	struct free_node *f;
+	struct chunk *c;
+	int cl;
+	void *p;
+
+	/* whole cache lines: a node prefetched line by line starts on one */
+	size = (size + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
+	cl = class_of(a, size);
+	if (cl < 0 || size > CHUNK_FIRST / 2) {
+		errno = EINVAL;
+		return NULL;
+	}
+	f = a->free[cl];
+	if (f) {
+		a->free[cl] = f->next;
+		return f;
+	}
+	if (a->left < size) {
+		size_t csize = a->next_chunk ? a->next_chunk : CHUNK_FIRST;
+
+		c = chunk_map(a, csize);
+		if (!c)
+			return NULL;
+		c->next = a->chunks;
+		a->chunks = c;
+		a->bytes += csize;
+		a->next_chunk = csize < CHUNK_MAX ? csize * 2 : CHUNK_MAX;
+		/* the tail of the previous chunk is left unused: under a node */
+		a->cur = (uint8_t *)c + CACHELINE;
+		a->left = csize - CACHELINE;
+	}
+	p = a->cur;
+	a->cur += size;
+	a->left -= size;
+	return p;
+}
+
+void arena_free(struct arena *a, void *p, size_t size)
+{
+	struct free_node *f = p;
+	int cl;
+
+	if (!p)
+		return;
+	size = (size + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
+	cl = class_of(a, size);
+	if (cl < 0)
+		return;		/* not one of ours: cannot happen */
+	f->next = a->free[cl];
+	a->free[cl] = f;
+}
