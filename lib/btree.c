@@ -591,25 +591,38 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 			}
 			memset(in, 0, sizeof(*in));
 			for (size_t c = 0; c < cnt; c++) {
-				in->c[c] = nodes[lo + c];
-				if (c) {
-					const struct pmkv_record *r = (const void *)
-						(t->base + IE_OFF(&ents[first[lo + c]]));
-					struct sep s;
+				size_t f = first[lo + c];
+				const struct pmkv_record *r;
+				struct sep s;
 
-					sep_set(t, &none, &s, pfx[first[lo + c]],
-						rec_key(r), r->klen);
-					if (r->klen > 8 && !s.rest) {
-						/* in's children belong to nodes[] */
-						for (size_t j = 0; j + 1 < c; j++)
-							free(in->rest[j]);
-						arena_free(&t->mem, in, sizeof(*in));
-						free(up);
-						free(upfirst);
-						goto err_tree;
-					}
+				in->c[c] = nodes[lo + c];
+				if (!c)
+					continue;
+				/*
+				 * When the prefix parts the child from its left
+				 * neighbour and its last byte is not 0 (so the
+				 * key is 8 bytes or longer), the prefix alone is
+				 * the separator, as in leaf_ins(): the record is
+				 * not read. Opening a pool then touches no page
+				 * of the log for most separators.
+				 */
+				if (pfx[f - 1] < pfx[f] && (pfx[f] & 0xff)) {
+					sep_set(t, &none, &s, pfx[f], NULL, 8);
 					inner_set(in, (uint32_t)c - 1, &s);
+					continue;
 				}
+				r = (const void *)(t->base + IE_OFF(&ents[f]));
+				sep_set(t, &none, &s, pfx[f], rec_key(r), r->klen);
+				if (r->klen > 8 && !s.rest) {
+					/* in's children belong to nodes[] */
+					for (size_t j = 0; j + 1 < c; j++)
+						free(in->rest[j]);
+					arena_free(&t->mem, in, sizeof(*in));
+					free(up);
+					free(upfirst);
+					goto err_tree;
+				}
+				inner_set(in, (uint32_t)c - 1, &s);
 			}
 			in->n = (uint32_t)cnt - 1;
 			up[i] = in;

@@ -19,6 +19,7 @@
  * at random into a growing tree, a cache miss or more per record.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -38,13 +39,39 @@ struct ritem {
 };
 #define RITEM_TOMB (1U << 31)
 
+/*
+ * Items are kept in blocks, not one array grown by realloc(): growing
+ * copied every item twice on average, into pages touched for the first
+ * time. The blocks come from an arena per thread (arena.c), on huge pages
+ * where the kernel gives them: 10M items are 320 MB, 80000 page faults
+ * otherwise. All go at the end of recovery.
+ */
+#define RBLOCK_ITEMS 1000	/* 32 KB: an arena's largest node */
+
+struct rblock {
+	struct rblock *next;
+	uint32_t n;
+	struct ritem v[RBLOCK_ITEMS];
+};
+
 struct rvec {
-	struct ritem *v;
-	size_t n, cap;
+	struct rblock *head;	/* the newest block */
+	size_t n;
+};
+
+/* grow-only buffers of one thread: reused, so their pages are touched once */
+struct scratch {
+	uint8_t *seg;			/* a segment read with pread() */
+	size_t seg_cap;
+	void *order, *tmp, *pfx, *ents;
+	size_t items_cap;
+	struct arena blocks;		/* struct rblock */
 };
 
 struct rctx {
 	struct pmkv *kv;
+	int fd;				/* the pool file for pread(), or -1 */
+	struct scratch scratch[MAX_THREADS];
 	struct seg **segs;
 	size_t nsegs;
 	size_t next;			/* work index, atomic */
@@ -68,24 +95,27 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int push(struct rvec *v, const struct ritem *it)
+static int push(struct arena *a, struct rvec *v, const struct ritem *it)
 {
-	if (v->n == v->cap) {
-		size_t ncap = v->cap ? v->cap * 2 : 1024;
-		struct ritem *n = realloc(v->v, ncap * sizeof(*n));
+	struct rblock *b = v->head;
 
-		if (!n)
+	if (!b || b->n == RBLOCK_ITEMS) {
+		b = arena_alloc(a, sizeof(*b));
+		if (!b)
 			return -ENOMEM;
-		v->v = n;
-		v->cap = ncap;
+		b->n = 0;
+		b->next = v->head;
+		v->head = b;
 	}
-	v->v[v->n++] = *it;
+	b->v[b->n++] = *it;
+	v->n++;
 	return 0;
 }
 
-static int collect(struct rctx *c, unsigned t, struct seg *s, uint64_t off)
+/* r is the record at pool offset off, read from the mapping or a copy */
+static int collect(struct rctx *c, unsigned t, struct seg *s,
+		   const struct pmkv_record *r, uint64_t off)
 {
-	const struct pmkv_record *r = kv_ptr(c->kv, off);
 	struct ritem it;
 	struct key k;
 
@@ -99,17 +129,21 @@ static int collect(struct rctx *c, unsigned t, struct seg *s, uint64_t off)
 	if (r->version > c->max_version[t])
 		c->max_version[t] = r->version;
 	c->records[t]++;
-	return push(&c->vecs[t][index_shard_of(&k)], &it);
+	return push(&c->scratch[t].blocks, &c->vecs[t][index_shard_of(&k)], &it);
 }
 
-/* bytes of the whole batch starting at off, or 0 if any record is bad */
-static uint64_t batch_extent(struct pmkv *kv, struct seg *s, uint64_t off)
+/*
+ * Bytes of the whole batch starting at data + pos, or 0 if any record is
+ * bad; data is the segment's first byte (in the mapping or a copy).
+ */
+static uint64_t batch_extent(struct pmkv *kv, struct seg *s,
+			     const uint8_t *data, uint64_t pos0)
 {
-	const struct pmkv_record *first = kv_ptr(kv, off);
-	uint64_t pos = off, end = s->off + s->size;
+	const struct pmkv_record *first = (const void *)(data + pos0);
+	uint64_t pos = pos0, end = s->size;
 
 	for (uint32_t i = 0; i < first->batch_count; i++) {
-		const struct pmkv_record *r = kv_ptr(kv, pos);
+		const struct pmkv_record *r = (const void *)(data + pos);
 
 		if (!rec_valid(r, end - pos, s->id, kv->sb->key_max,
 			       kv->sb->value_max) ||
@@ -119,7 +153,7 @@ static uint64_t batch_extent(struct pmkv *kv, struct seg *s, uint64_t off)
 			return 0;
 		pos += rec_size(r);
 	}
-	return pos - off;
+	return pos - pos0;
 }
 
 /*
@@ -141,40 +175,85 @@ static void prefault_read(const void *addr, uint64_t size)
 #endif
 }
 
+/*
+ * A copy of segment s made with pread(), or NULL: then the caller reads
+ * the mapping. On a file (ordinary or fsdax) the kernel copies from its
+ * page cache or from pmem without touching the mapping's pages, each of
+ * which would cost a page fault, and under a hypervisor with shadow page
+ * tables another 8 us on first touch: 2 of the 4 s a 10M-record open took.
+ * The copy's header must match the mapping's (segment_adopt() read it),
+ * or the file is not laid out as mapped and the mapping is read instead.
+ */
+static const uint8_t *read_copy(struct rctx *c, unsigned t, struct seg *s)
+{
+	struct scratch *sc = &c->scratch[t];
+	uint64_t done = 0;
+
+	if (c->fd < 0)
+		return NULL;
+	if (sc->seg_cap < s->size) {
+		uint8_t *n = realloc(sc->seg, s->size);
+
+		if (!n)
+			return NULL;
+		sc->seg = n;
+		sc->seg_cap = s->size;
+	}
+	while (done < s->size) {
+		ssize_t n = pread(c->fd, sc->seg + done, s->size - done,
+				  (off_t)(s->off + done));
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return NULL;
+		}
+		done += (uint64_t)n;
+	}
+	if (memcmp(sc->seg, kv_ptr(c->kv, s->off), PMKV_SEGMENT_DATA))
+		return NULL;
+	return sc->seg;
+}
+
 static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 {
 	struct pmkv *kv = c->kv;
-	uint64_t off = s->off + PMKV_SEGMENT_DATA, end = s->off + s->size;
+	const uint8_t *data = read_copy(c, t, s);
+	uint64_t pos = PMKV_SEGMENT_DATA, end = s->size;
 	int rc;
 
-	prefault_read(kv_ptr(kv, s->off), s->size);
-	while (off < end) {
-		const struct pmkv_record *r = kv_ptr(kv, off);
+	if (!data) {
+		data = kv_ptr(kv, s->off);
+		prefault_read(data, s->size);
+	}
+	while (pos < end) {
+		const struct pmkv_record *r = (const void *)(data + pos);
 		uint64_t n;
 
-		if (!rec_valid(r, end - off, s->id, kv->sb->key_max,
+		if (!rec_valid(r, end - pos, s->id, kv->sb->key_max,
 			       kv->sb->value_max))
 			break;
 		if (r->vlen_flags & PMKV_REC_BATCH) {
 			/* a batch is whole or it is the torn end of the log */
-			n = r->batch_count ? batch_extent(kv, s, off) : 0;
+			n = r->batch_count ? batch_extent(kv, s, data, pos) : 0;
 			if (!n)
 				break;
-			for (uint64_t p = off; p < off + n;
-			     p += rec_size(kv_ptr(kv, p))) {
-				rc = collect(c, t, s, p);
+			for (uint64_t p = pos; p < pos + n;
+			     p += rec_size((const void *)(data + p))) {
+				rc = collect(c, t, s, (const void *)(data + p),
+					     s->off + p);
 				if (rc)
 					return rc;
 			}
 		} else {
 			n = rec_size(r);
-			rc = collect(c, t, s, off);
+			rc = collect(c, t, s, r, s->off + pos);
 			if (rc)
 				return rc;
 		}
-		off += n;
+		pos += n;
 	}
-	s->used = off - s->off;
+	s->used = pos;
 	return 0;
 }
 
@@ -208,7 +287,7 @@ static bool same_key(const uint8_t *base, const struct ritem *a,
 /* 16 bytes a key: what the radix passes move */
 struct rkey {
 	uint64_t prefix;
-	uint64_t idx;
+	const struct ritem *it;
 };
 
 /*
@@ -216,18 +295,12 @@ struct rkey {
  * which every key has the same digit; then order each run of equal
  * prefixes (rare for most key sets) by whole key and version.
  */
-static int sort_items(const struct ritem *all, size_t n, struct rkey *k,
-		      const uint8_t *base)
+static void sort_items(size_t n, struct rkey *k, struct rkey *tmp,
+		       const uint8_t *base)
 {
-	struct rkey *tmp = malloc(n * sizeof(*tmp)), *src = k, *dst = tmp;
+	struct rkey *src = k, *dst = tmp;
 	size_t cnt[256];
 
-	if (!tmp)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		k[i].prefix = all[i].prefix;
-		k[i].idx = i;
-	}
 	for (unsigned shift = 0; shift < 64; shift += 8) {
 		size_t sum = 0;
 		bool one = false;
@@ -254,7 +327,6 @@ static int sort_items(const struct ritem *all, size_t n, struct rkey *k,
 	}
 	if (src != k)
 		memcpy(k, src, n * sizeof(*k));
-	free(tmp);
 	/* runs of one prefix: insertion sort by whole key, newest first */
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && k[j].prefix == k[i].prefix; j++)
@@ -263,57 +335,80 @@ static int sort_items(const struct ritem *all, size_t n, struct rkey *k,
 			struct rkey x = k[a];
 			size_t b = a;
 
-			while (b > i && ritem_cmp(&all[x.idx], &all[k[b - 1].idx],
-						  base) < 0) {
+			while (b > i && ritem_cmp(x.it, k[b - 1].it, base) < 0) {
 				k[b] = k[b - 1];
 				b--;
 			}
 			k[b] = x;
 		}
 	}
+}
+
+/* room for n items in every buffer of sc */
+static int scratch_reserve(struct scratch *sc, size_t n)
+{
+	void **bufs[] = { &sc->order, &sc->tmp, &sc->pfx, &sc->ents };
+	const size_t sizes[] = { sizeof(struct rkey), sizeof(struct rkey),
+				 sizeof(uint64_t), sizeof(struct ientry) };
+
+	if (n <= sc->items_cap)
+		return 0;
+	n += n / 4;	/* the next shard is likely a little larger */
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+		void *p = realloc(*bufs[i], n * sizes[i]);
+
+		if (!p)
+			return -ENOMEM;
+		*bufs[i] = p;
+	}
+	sc->items_cap = n;
 	return 0;
 }
 
-static int build_shard(struct rctx *c, unsigned si)
+static void scratch_free(struct scratch *sc)
+{
+	free(sc->seg);
+	arena_destroy(&sc->blocks);
+	free(sc->order);
+	free(sc->tmp);
+	free(sc->pfx);
+	free(sc->ents);
+	memset(sc, 0, sizeof(*sc));
+}
+
+static int build_shard(struct rctx *c, struct scratch *sc, unsigned si)
 {
 	struct pmkv *kv = c->kv;
 	struct shard *sh = &kv->shards[si];
-	struct ritem *all;
 	struct ientry *ents;
-	struct rkey *order = NULL;
+	struct rkey *order;
 	uint64_t *pfx;
 	size_t n = 0, u = 0, i, j;
-	int rc = -ENOMEM;
 
 	for (unsigned t = 0; t < c->nthreads; t++)
 		n += c->vecs[t][si].n;
 	if (n == 0)
 		return 0;
-	all = malloc(n * sizeof(*all));
-	order = malloc(n * sizeof(*order));
-	pfx = malloc(n * sizeof(*pfx));
-	ents = malloc(n * sizeof(*ents));
-	if (!all || !order || !pfx || !ents)
-		goto out;
-	for (unsigned t = 0; t < c->nthreads; t++) {
-		struct rvec *v = &c->vecs[t][si];
-
-		if (v->n)
-			memcpy(all + u, v->v, v->n * sizeof(*all));
-		u += v->n;
-		free(v->v);
-		v->v = NULL;
-		v->n = v->cap = 0;
-	}
-	if (sort_items(all, n, order, kv->base))
-		goto out;
+	if (scratch_reserve(sc, n))
+		return -ENOMEM;
+	order = sc->order;
+	pfx = sc->pfx;
+	ents = sc->ents;
+	for (unsigned t = 0; t < c->nthreads; t++)
+		for (struct rblock *b = c->vecs[t][si].head; b; b = b->next)
+			for (uint32_t k = 0; k < b->n; k++) {
+				order[u].prefix = b->v[k].prefix;
+				order[u].it = &b->v[k];
+				u++;
+			}
+	sort_items(n, order, sc->tmp, kv->base);
 	/* fold each run of one key: its first item is the newest */
 	for (i = 0, u = 0; i < n; i = j) {
-		const struct ritem *head = &all[order[i].idx];
+		const struct ritem *head = order[i].it;
 		bool tomb = head->size & RITEM_TOMB;
 
 		for (j = i + 1; j < n && order[j].prefix == head->prefix &&
-		     same_key(kv->base, head, &all[order[j].idx]); j++)
+		     same_key(kv->base, head, order[j].it); j++)
 			;
 		pfx[u] = head->prefix;
 		ents[u].off = head->off | (tomb ? IE_TOMB : 0);
@@ -325,13 +420,7 @@ static int build_shard(struct rctx *c, unsigned si)
 		__atomic_fetch_add(&kv->segs[head->seg]->live,
 				   head->size & ~RITEM_TOMB, __ATOMIC_RELAXED);
 	}
-	rc = btree_load(&sh->t, u, pfx, ents);
-out:
-	free(all);
-	free(order);
-	free(pfx);
-	free(ents);
-	return rc;
+	return btree_load(&sh->t, u, pfx, ents);
 }
 
 static void fail(struct rctx *c, int rc)
@@ -366,7 +455,7 @@ static void *phase_build(void *arg)
 	size_t i;
 
 	while ((i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED)) < NSHARDS) {
-		int rc = build_shard(c, (unsigned)i);
+		int rc = build_shard(c, &c->scratch[rt->id], (unsigned)i);
 
 		if (rc) {
 			fail(c, rc);
@@ -399,7 +488,7 @@ static void run_phase(struct rctx *c, void *(*fn)(void *))
 int recovery_run(struct pmkv *kv)
 {
 	uint64_t t0 = now_ns(), t1, max_version = 0;
-	struct rctx c = { .kv = kv };
+	struct rctx c = { .kv = kv, .fd = -1 };
 	size_t cap = 0;
 	long ncpu;
 	PMEMoid oid;
@@ -437,6 +526,8 @@ int recovery_run(struct pmkv *kv)
 		rc = pmkv_err(-ENOMEM, "no memory for recovery");
 		goto out;
 	}
+	if (kv->media != PMKV_MEDIA_DEVDAX)
+		c.fd = open(kv->path, O_RDONLY | O_CLOEXEC);
 	run_phase(&c, phase_read);
 	t1 = now_ns();
 	if (!c.rc)
@@ -457,10 +548,10 @@ int recovery_run(struct pmkv *kv)
 		 c.nthreads, (unsigned long long)((t1 - t0) / 1000000),
 		 (unsigned long long)((now_ns() - t1) / 1000000));
 out:
-	if (c.vecs)
-		for (unsigned t = 0; t < c.nthreads; t++)
-			for (unsigned s = 0; s < NSHARDS; s++)
-				free(c.vecs[t][s].v);
+	for (unsigned t = 0; t < MAX_THREADS; t++)
+		scratch_free(&c.scratch[t]);
+	if (c.fd >= 0)
+		close(c.fd);
 	free(c.vecs);
 	free(c.segs);
 	return rc;
