@@ -496,10 +496,15 @@ void btree_remove(struct btree *t, const struct key *k)
 	l->n--;
 }
 
-void btree_seek(struct btree *t, const struct key *k, bool strict,
-		struct bt_cursor *c)
+void *btree_leaf_of(struct btree *t, const struct key *k)
 {
-	struct leaf *l = t->root ? find_leaf(t, k) : NULL;
+	return t->root ? find_leaf(t, k) : NULL;
+}
+
+void btree_seek_in(struct btree *t, void *leaf, const struct key *k,
+		   bool strict, struct bt_cursor *c)
+{
+	struct leaf *l = leaf;
 	bool eq = false;
 
 	c->leaf = l;
@@ -509,6 +514,12 @@ void btree_seek(struct btree *t, const struct key *k, bool strict,
 	c->pos = (int)leaf_lower(t, l, k, &eq);
 	if (eq && strict)
 		c->pos++;
+}
+
+void btree_seek(struct btree *t, const struct key *k, bool strict,
+		struct bt_cursor *c)
+{
+	btree_seek_in(t, btree_leaf_of(t, k), k, strict, c);
 }
 
 struct ientry *btree_cur(struct bt_cursor *c)
@@ -521,6 +532,13 @@ struct ientry *btree_cur(struct bt_cursor *c)
 		c->pos = 0;
 	}
 	return l ? &l->e[c->pos] : NULL;
+}
+
+uint64_t btree_cur_prefix(const struct bt_cursor *c)
+{
+	const struct leaf *l = c->leaf;
+
+	return l->pfx[c->pos];
 }
 
 void btree_next(struct bt_cursor *c)

@@ -225,8 +225,19 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 /* position on the first entry >= k (> k when strict); NULL k: first */
 void btree_seek(struct btree *t, const struct key *k, bool strict,
 		struct bt_cursor *c);
+/*
+ * btree_seek in two steps, so that a caller seeking in many trees can
+ * start every leaf's miss before it waits for any: the leaf that may
+ * hold k (its lines prefetched), then the position in it. The leaf is
+ * valid while the tree's mods are unchanged.
+ */
+void *btree_leaf_of(struct btree *t, const struct key *k);
+void btree_seek_in(struct btree *t, void *leaf, const struct key *k,
+		   bool strict, struct bt_cursor *c);
 /* the entry under the cursor, or NULL at the end; next moves on */
 struct ientry *btree_cur(struct bt_cursor *c);
+/* the key prefix of the entry btree_cur() just returned */
+uint64_t btree_cur_prefix(const struct bt_cursor *c);
 void btree_next(struct bt_cursor *c);
 
 /* ---- index.c: the shards ---- */

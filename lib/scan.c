@@ -5,10 +5,25 @@
  * Each shard has a cursor that copies a few records at a time into its own
  * buffer under the shard's read lock, then lets go of the lock: callbacks
  * and callers hold no lock and may call pmkv again, and no pointer handed
- * out points into the pool (reclamation may move records). A refill seeks
- * past the last key taken from that shard, so a shard yields strictly
- * increasing keys; the shards hold disjoint keys, so the merge does too.
- * A key present and unchanged for the whole scan is found by the seek.
+ * out points into the pool (reclamation may move records).
+ *
+ * A seek copies nothing. In every shard it finds the first live entry at
+ * or after the key and notes the entry's 8-byte prefix, which the leaf
+ * holds: the cursor is "peeked". The leaves of all shards are looked up
+ * first and their lines requested, then searched, so the 32 misses
+ * overlap. A cursor's records are copied only when it comes to the top of
+ * the merge heap. The heap orders cursors by prefix, a peeked cursor
+ * before a copied one of equal prefix, and copied ones by whole key: a key
+ * whose prefix is smaller is smaller (padding with zeros keeps memcmp
+ * order), so a peeked cursor below the top holds nothing smaller.
+ *
+ * Order: a cursor is refilled only on top of the heap, after the key
+ * before its first was handed out. A refill resumes where the last one
+ * stopped while its tree is unchanged; otherwise it seeks past the last
+ * key it copied or, for a peeked cursor, past the last key handed out.
+ * Shards hold disjoint keys, so keys come strictly increasing. A key
+ * present and unchanged for the whole scan is at or after the position
+ * the seek found, and before any position a refill seeks from.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,14 +31,15 @@
 
 #include "internal.h"
 
-/* records per refill: few on the first (a seek may read one key), more later */
-#define REFILL_FIRST 2
+/* records per refill: one on the first (a seek may read one key), more later */
+#define REFILL_FIRST 1
 #define REFILL_MAX 64
 #define BUF_MIN 4096
 
 struct item {
 	size_t koff, voff;
 	uint32_t klen, vlen;
+	uint64_t prefix;
 };
 
 struct cursor {
@@ -37,6 +53,8 @@ struct cursor {
 	uint8_t *from;		/* refill from this key (exclusive when strict) */
 	uint32_t from_len, from_cap;
 	bool strict, have_from, done;
+	bool peeked;		/* positioned, nothing copied: see peek_all() */
+	uint64_t peek_prefix;
 };
 
 struct pmkv_iter {
@@ -46,6 +64,10 @@ struct pmkv_iter {
 	unsigned nheap;
 	uint8_t *end;		/* exclusive bound, NULL: none */
 	uint32_t elen;
+	unsigned npeeked;	/* peeked cursors in the heap */
+	uint8_t *last;		/* the last key handed out, while npeeked */
+	uint32_t last_len, last_cap;
+	bool have_last;
 };
 
 static const uint8_t *cur_key(const struct cursor *c, uint32_t *len)
@@ -159,6 +181,7 @@ static int refill(struct pmkv_iter *it, unsigned si)
 		item = &c->items[c->n++];
 		item->koff = used;
 		item->klen = r->klen;
+		item->prefix = key_prefix(rec_key(r), r->klen);
 		memcpy(c->buf + used, rec_key(r), r->klen);
 		used += r->klen;
 		item->voff = used;
@@ -183,12 +206,25 @@ static int refill(struct pmkv_iter *it, unsigned si)
 	return rc;
 }
 
+static inline uint64_t cur_prefix(const struct cursor *c)
+{
+	return c->peeked ? c->peek_prefix : c->items[c->pos].prefix;
+}
+
+/* the heap's order: prefix, then peeked first, then whole key */
 static bool less(const struct pmkv_iter *it, unsigned a, unsigned b)
 {
+	const struct cursor *ca = &it->c[a], *cb = &it->c[b];
+	uint64_t pa = cur_prefix(ca), pb = cur_prefix(cb);
+	const uint8_t *ka, *kb;
 	uint32_t la, lb;
-	const uint8_t *ka = cur_key(&it->c[a], &la);
-	const uint8_t *kb = cur_key(&it->c[b], &lb);
 
+	if (pa != pb)
+		return pa < pb;
+	if (ca->peeked || cb->peeked)
+		return ca->peeked && !cb->peeked;
+	ka = cur_key(ca, &la);
+	kb = cur_key(cb, &lb);
 	return key_cmp_bytes(ka, la, kb, lb) < 0;
 }
 
@@ -235,21 +271,127 @@ void pmkv_iter_free(struct pmkv_iter **itp)
 		free(it->c[i].buf);
 		free(it->c[i].from);
 	}
+	free(it->last);
 	free(it->end);
 	free(it);
 	*itp = NULL;
 }
 
+/*
+ * Position every cursor at its shard's first live entry >= k (NULL: the
+ * first), peeked. Two passes, so that the leaves' misses overlap.
+ */
+static void peek_all(struct pmkv_iter *it, const struct key *k)
+{
+	void *leaf[NSHARDS];
+	uint64_t mods[NSHARDS];
+
+	for (unsigned i = 0; i < NSHARDS; i++) {
+		struct shard *sh = &it->kv->shards[i];
+
+		pthread_rwlock_rdlock(&sh->lock);
+		leaf[i] = btree_leaf_of(&sh->t, k);
+		mods[i] = sh->t.mods;
+		pthread_rwlock_unlock(&sh->lock);
+	}
+	for (unsigned i = 0; i < NSHARDS; i++) {
+		struct shard *sh = &it->kv->shards[i];
+		struct cursor *c = &it->c[i];
+		struct ientry *e;
+
+		pthread_rwlock_rdlock(&sh->lock);
+		if (sh->t.mods == mods[i])
+			btree_seek_in(&sh->t, leaf[i], k, false, &c->bc);
+		else
+			btree_seek(&sh->t, k, false, &c->bc);
+		while ((e = btree_cur(&c->bc)) && (e->off & IE_TOMB))
+			btree_next(&c->bc);
+		if (e) {
+			const char *p = kv_ptr(it->kv, IE_OFF(e));
+
+			c->peeked = true;
+			c->peek_prefix = btree_cur_prefix(&c->bc);
+			/* copied when it comes to the top: start the miss now */
+			__builtin_prefetch(p);
+			__builtin_prefetch(p + CACHELINE);
+			__builtin_prefetch(p + 2 * CACHELINE);
+		} else {
+			c->done = true;
+		}
+		/* a refill resumes at the entry found, while the tree holds */
+		c->bc_valid = true;
+		c->bc_mods = sh->t.mods;
+		pthread_rwlock_unlock(&sh->lock);
+	}
+}
+
+/*
+ * Copy the records of the top cursor while it is a peeked one, until the
+ * top has a key to hand out or the heap is empty. A peeked cursor refills
+ * from past the last key handed out, if one was.
+ */
+static int settle(struct pmkv_iter *it)
+{
+	while (it->nheap && it->c[it->heap[0]].peeked) {
+		unsigned top = it->heap[0];
+		struct cursor *c = &it->c[top];
+		int rc;
+
+		c->peeked = false;
+		it->npeeked--;
+		if (it->have_last) {
+			rc = set_from(c, it->last, it->last_len, true);
+			if (rc)
+				return rc;
+		}
+		rc = refill(it, top);
+		if (rc)
+			return rc;
+		if (!c->n)
+			it->heap[0] = it->heap[--it->nheap];
+		if (it->nheap)
+			sift_down(it, 0);
+	}
+	return 0;
+}
+
+/* keep the top's key: peeked cursors refill from past it */
+static int save_last(struct pmkv_iter *it)
+{
+	uint32_t len;
+	const uint8_t *k = cur_key(&it->c[it->heap[0]], &len);
+
+	if (len > it->last_cap) {
+		uint8_t *n = realloc(it->last, len);
+
+		if (!n)
+			return pmkv_err(-ENOMEM, "no memory for an iterator key");
+		it->last = n;
+		it->last_cap = len;
+	}
+	memcpy(it->last, k, len);
+	it->last_len = len;
+	it->have_last = true;
+	return 0;
+}
+
 /* position at the first key >= key, below the iterator's end bound */
 static int iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
 {
+	struct key k;
 	int rc;
 
 	it->nheap = 0;
+	it->npeeked = 0;
+	it->have_last = false;
+	if (key)
+		key_make(&k, key, klen);
 	for (unsigned i = 0; i < NSHARDS; i++) {
 		struct cursor *c = &it->c[i];
 
+		c->n = c->pos = 0;
 		c->done = false;
+		c->peeked = false;
 		c->have_from = false;
 		c->bc_valid = false;
 		c->want = REFILL_FIRST;
@@ -258,16 +400,20 @@ static int iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
 			if (rc)
 				return rc;
 		}
-		rc = refill(it, i);
-		if (rc) {
-			it->nheap = 0;
-			return rc;
-		}
-		if (c->n)
-			it->heap[it->nheap++] = i;
 	}
+	peek_all(it, key ? &k : NULL);
+	for (unsigned i = 0; i < NSHARDS; i++)
+		if (it->c[i].peeked) {
+			it->heap[it->nheap++] = i;
+			it->npeeked++;
+		}
 	for (unsigned i = it->nheap / 2; i-- > 0;)
 		sift_down(it, i);
+	rc = settle(it);
+	if (rc) {
+		it->nheap = 0;
+		return rc;
+	}
 	return it->nheap ? 0 : -ENOENT;
 }
 
@@ -300,6 +446,10 @@ int pmkv_iter_next(struct pmkv_iter *it)
 		return err_plain(-ENOENT, "iterator is at the end");
 	top = it->heap[0];
 	c = &it->c[top];
+	if (it->npeeked && (rc = save_last(it))) {
+		it->nheap = 0;
+		return rc;
+	}
 	if (++c->pos == c->n) {
 		rc = refill(it, top);
 		if (rc) {
@@ -309,9 +459,15 @@ int pmkv_iter_next(struct pmkv_iter *it)
 		if (!c->n)
 			it->heap[0] = it->heap[--it->nheap];
 	}
+	if (it->nheap)
+		sift_down(it, 0);
+	rc = settle(it);
+	if (rc) {
+		it->nheap = 0;
+		return rc;
+	}
 	if (!it->nheap)
 		return err_plain(-ENOENT, "iterator is at the end");
-	sift_down(it, 0);
 	return 0;
 }
 
