@@ -5,11 +5,12 @@
  * A tree of a million keys is tens of thousands of nodes. Taken one by one
  * from malloc, each new heap page costs a page fault in the middle of a
  * put; under a hypervisor a fault costs 10 us or more (15 us on our CI
- * machine), more than a durable put. The arena maps chunks that grow from
- * 64 KiB to 2 MiB, asks for huge pages on the 2 MiB ones (fewer TLB misses
- * on a random lookup), has the handle's warmer (warm.c) populate and touch
- * them ahead of use, and carves nodes out of them. Freed nodes go on a list per size
- * and are reused; chunks go back only when the arena is destroyed.
+ * machine), more than a durable put. The arena maps chunks that grow by
+ * half of what it holds, from 64 KiB up to 2 MiB, asks for huge pages on
+ * the 2 MiB ones (fewer TLB misses on a random lookup), has the handle's
+ * warmer (warm.c) populate and touch them ahead of use, and carves nodes
+ * out of them. Freed nodes go on a list per size and are reused; chunks
+ * go back only when the arena is destroyed.
  *
  * One arena belongs to one tree, which its shard's lock serialises: no
  * locking here.
@@ -125,7 +126,15 @@ void *arena_alloc(struct arena *a, size_t size)
 		c->next = a->chunks;
 		a->chunks = c;
 		a->bytes += csize;
-		a->next_chunk = csize < CHUNK_MAX ? csize * 2 : CHUNK_MAX;
+		/*
+		 * Grow by half of what is mapped: the unused tail of the
+		 * newest chunk stays under a third of the arena (doubling
+		 * left up to half of it mapped and populated for nothing).
+		 */
+		a->next_chunk = ((size_t)a->bytes / 2 + CHUNK_FIRST - 1) &
+				~(size_t)(CHUNK_FIRST - 1);
+		if (a->next_chunk > CHUNK_MAX)
+			a->next_chunk = CHUNK_MAX;
 		/* the tail of the previous chunk is left unused: under a node */
 		a->cur = (uint8_t *)c + CACHELINE;
 		a->left = csize - CACHELINE;
