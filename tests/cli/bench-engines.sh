@@ -53,6 +53,7 @@ for i, r in enumerate(res):
             assert r["fences_per_op"] > 0, what
     else:
         assert r["fences_per_op"] is None and r["flushed_bytes_per_op"] is None, what
+        assert r["index_bytes"] is None and r["keys"] is None, what
     if e == engines[0]:
         first[pos] = r
     assert r["vs_engine"] == engines[0], what

@@ -23,7 +23,7 @@ assert cfg["num"] == num and cfg["threads"] == threads, cfg
 assert [r["benchmark"] for r in res] == names, [r["benchmark"] for r in res]
 fields = ("engine", "benchmark", "threads", "ops", "ops_per_sec",
           "micros_per_op", "p50_us", "p99_us", "p999_us", "max_us",
-          "fences_per_op", "flushed_bytes_per_op")
+          "fences_per_op", "flushed_bytes_per_op", "index_bytes", "keys")
 for r in res:
     for k in fields:
         assert k in r, "%s lacks %s" % (r.get("benchmark"), k)
@@ -37,6 +37,9 @@ for r in res:
     if name.startswith("fill") or name == "overwrite":
         assert r["fences_per_op"] > 0, "%s: no fences" % name
         assert r["flushed_bytes_per_op"] >= 16 + 100, r
+        # the index holds every key: 8-byte prefix and 16-byte entry at least
+        assert r["keys"] == num, r
+        assert 24 <= r["index_bytes"] / r["keys"] < 4096, r
     if name == "readrandom" or name == "readseq":
         assert r["found"] == num, "%s found %d of %d" % (name, r["found"], num)
         assert r["fences_per_op"] == 0, "%s fenced" % name

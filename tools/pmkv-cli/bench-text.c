@@ -177,6 +177,9 @@ void text_result(const struct bench_config *cfg, const struct bench_result *r,
 	if (r->has_stats)
 		printf("; %.2f fences/op; %.1f flushed bytes/op",
 		       r->fences_per_op, r->flushed_bytes_per_op);
+	if (r->has_stats && r->keys)
+		printf("; index %.1f B/key",
+		       (double)r->index_bytes / (double)r->keys);
 	printf("\n");
 	if (def->kind == BENCH_YCSB)
 		printf(INDENT "mix: %" PRIu64 " read, %" PRIu64 " update, %" PRIu64 " insert, %" PRIu64 " scan, %" PRIu64 " read-modify-write\n",

@@ -1017,6 +1017,7 @@ int bench_run(const struct bench_engine *eng, struct bench_db *db,
 	unsigned n = p->threads, started = 0;
 	unsigned nw = n + (def->kind == BENCH_READWHILEWRITING);
 	uint64_t f0, f1, b0, b1, total = 0, t_go;
+	uint64_t index_bytes = 0, keys = 0;
 	bool complete = true;
 	struct worker *w;
 	struct run r;
@@ -1086,11 +1087,15 @@ int bench_run(const struct bench_engine *eng, struct bench_db *db,
 			complete = false;
 	}
 	rc = stats_of(eng, db, &f1, &b1);
+	if (!rc && eng->has_stats)
+		rc = eng->memory(db, &index_bytes, &keys);
 	if (rc) {
 		snprintf(msg, msglen, "stats: %s", eng->errmsg(NULL));
 		goto out_free;
 	}
 	result_fill(res, &r, w, nw, f1 - f0, b1 - b0);
+	res->index_bytes = index_bytes;
+	res->keys = keys;
 	res->expected = res->has_found ?
 		expected_found(def, st->contents, complete, w, n) : -1;
 	res->verified = res->wrong == 0 &&

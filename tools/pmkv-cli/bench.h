@@ -112,6 +112,8 @@ struct bench_result {
 	double p50_us, p99_us, p999_us, max_us;
 	bool has_stats;		/* the engine counts fences (pmkv) */
 	double fences_per_op, flushed_bytes_per_op;
+	/* has_stats: DRAM of the index and live keys after the run */
+	uint64_t index_bytes, keys;
 	/* unavoidable work per op: random DRAM reads and durable writes */
 	double reads_per_op, writes_per_op;
 	/* YCSB: operations of each kind; they add up to ops */

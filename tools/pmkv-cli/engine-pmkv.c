@@ -93,6 +93,19 @@ static int pm_stats(struct bench_db *db, uint64_t *fences, uint64_t *flushed)
 	return rc;
 }
 
+static int pm_memory(struct bench_db *db, uint64_t *index_bytes,
+		     uint64_t *keys)
+{
+	struct pmkv_stats st;
+	int rc = pmkv_get_stats(db->kv, &st, sizeof(st));
+
+	if (!rc) {
+		*index_bytes = st.index_bytes;
+		*keys = st.keys;
+	}
+	return rc;
+}
+
 static int pm_thr_new(struct bench_db *db, struct bench_thr **t)
 {
 	*t = calloc(1, sizeof(**t));
@@ -177,6 +190,7 @@ const struct bench_engine engine_pmkv = {
 	.destroy = pm_destroy,
 	.describe = pm_describe,
 	.stats = pm_stats,
+	.memory = pm_memory,
 	.thr_new = pm_thr_new,
 	.thr_free = pm_thr_free,
 	.put = pm_put,

@@ -67,6 +67,9 @@ struct bench_engine {
 	/* stats -- cumulative fences and flushed bytes (has_stats only) */
 	int (*stats)(struct bench_db *db, uint64_t *fences,
 		     uint64_t *flushed_bytes);
+	/* memory -- DRAM its index holds, and live keys (has_stats only) */
+	int (*memory)(struct bench_db *db, uint64_t *index_bytes,
+		      uint64_t *keys);
 
 	int (*thr_new)(struct bench_db *db, struct bench_thr **t);
 	void (*thr_free)(struct bench_thr **t);

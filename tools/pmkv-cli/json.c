@@ -256,6 +256,10 @@ struct json_object *bench_result_to_json(const struct bench_result *res)
 	    fixed_or_null(res->has_stats, res->fences_per_op, 4));
 	add(o, "flushed_bytes_per_op",
 	    fixed_or_null(res->has_stats, res->flushed_bytes_per_op, 2));
+	add(o, "index_bytes", res->has_stats ?
+			      json_object_new_uint64(res->index_bytes) : NULL);
+	add(o, "keys", res->has_stats ? json_object_new_uint64(res->keys) :
+					NULL);
 	add(o, "found", res->has_found ? json_object_new_uint64(res->found) :
 					  NULL);
 	add(o, "expected", res->expected >= 0 ?
