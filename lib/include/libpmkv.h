@@ -39,7 +39,9 @@
  * - One pool can be open once at a time, in one process: a second
  *   pmkv_open() of it, from this process or another, fails with -EBUSY.
  * - Do not use a handle in a child after fork(); open the pool again there
- *   after the parent has closed it.
+ *   after the parent has closed it. A handle opened for writing runs one
+ *   helper thread (it maps new log segments and index memory ahead of the
+ *   writers), which a child would not have.
  * - A handle may be shared by any number of threads, for every call but
  *   pmkv_close(), which must be the last call on the handle. Iterators and
  *   batches belong to one thread at a time.
