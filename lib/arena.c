@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #define CHUNK_FIRST (64u << 10)
+_Static_assert(ARENA_NODE_MAX <= CHUNK_FIRST / 2, "a chunk holds a node");
 #define CHUNK_MAX (2u << 20)
 
 struct chunk {
@@ -107,8 +108,8 @@ void *arena_alloc(struct arena *a, size_t size)
 
 	/* whole cache lines: a node prefetched line by line starts on one */
 	size = (size + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
-	cl = class_of(a, size);
-	if (cl < 0 || size > CHUNK_FIRST / 2) {
+	cl = size > ARENA_NODE_MAX ? -1 : class_of(a, size);
+	if (cl < 0) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -162,6 +162,7 @@ void warm_populate(void *addr, uint64_t size);
 /* ---- arena.c: DRAM for index nodes ---- */
 
 #define ARENA_CLASSES 4
+#define ARENA_NODE_MAX (32u << 10)	/* the largest size arena_alloc() takes */
 
 struct arena {
 	struct chunk *chunks;

@@ -53,6 +53,7 @@ struct rblock {
 	uint32_t n;
 	struct ritem v[RBLOCK_ITEMS];
 };
+_Static_assert(sizeof(struct rblock) <= ARENA_NODE_MAX, "an arena node");
 
 struct rvec {
 	struct rblock *head;	/* the newest block */
