@@ -138,21 +138,17 @@ static uint32_t inner_child(const struct inner *in, const struct key *k)
 	return i;
 }
 
-void btree_init(struct btree *t, const uint8_t *base)
+void btree_init(struct btree *t, const uint8_t *base, struct arena *mem)
 {
 	memset(t, 0, sizeof(*t));
 	t->base = base;
-	arena_init(&t->mem);
+	t->mem = mem;
 }
 
 static void *node_alloc(struct btree *t, int h)
 {
-	uint64_t before = t->mem.bytes;
-	void *p = arena_alloc(&t->mem, h > 0 ? sizeof(struct inner) :
-						  sizeof(struct leaf));
-
-	t->bytes += t->mem.bytes - before;
-	return p;
+	return arena_alloc(t->mem, h > 0 ? sizeof(struct inner) :
+					   sizeof(struct leaf));
 }
 
 static void free_node(struct btree *t, void *node, int h)
@@ -170,7 +166,7 @@ static void free_node(struct btree *t, void *node, int h)
 			free(in->rest[i]);
 		}
 	}
-	arena_free(&t->mem, node, h > 0 ? sizeof(struct inner) :
+	arena_free(t->mem, node, h > 0 ? sizeof(struct inner) :
 					  sizeof(struct leaf));
 }
 
@@ -184,7 +180,6 @@ void btree_destroy(struct btree *t)
 	free_node(t, t->root, t->height);
 	t->root = NULL;
 	t->height = 0;
-	arena_destroy(&t->mem);
 	t->bytes = 0;
 }
 
@@ -394,9 +389,9 @@ static void spares_free(struct btree *t, struct spares *s)
 	if (!s)
 		return;
 	if (s->leaf)
-		arena_free(&t->mem, s->leaf, sizeof(struct leaf));
+		arena_free(t->mem, s->leaf, sizeof(struct leaf));
 	for (int i = 0; i < s->ninner; i++)
-		arena_free(&t->mem, s->inner[i], sizeof(struct inner));
+		arena_free(t->mem, s->inner[i], sizeof(struct inner));
 	free(s->rest);
 	free(s);
 }
@@ -635,7 +630,7 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 					/* in's children belong to nodes[] */
 					for (size_t j = 0; j + 1 < c; j++)
 						free(in->rest[j]);
-					arena_free(&t->mem, in, sizeof(*in));
+					arena_free(t->mem, in, sizeof(*in));
 					free(up);
 					free(upfirst);
 					goto err_tree;

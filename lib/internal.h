@@ -165,6 +165,7 @@ void warm_populate(void *addr, uint64_t size);
 #define ARENA_NODE_MAX (32u << 10)	/* the largest size arena_alloc() takes */
 
 struct arena {
+	pthread_mutex_t lock;	/* trees of all shards share one arena */
 	struct chunk *chunks;
 	uint8_t *cur;		/* the rest of the newest chunk */
 	size_t left;
@@ -172,7 +173,7 @@ struct arena {
 	size_t class_size[ARENA_CLASSES];
 	struct free_node *free[ARENA_CLASSES];
 	int nclasses;
-	uint64_t bytes;		/* mapped */
+	uint64_t bytes;		/* mapped (atomic reads) */
 	struct warmer *warm;	/* maps new chunks ahead, if set */
 };
 
@@ -202,8 +203,8 @@ struct btree {
 	void *root;
 	int height;		/* 0: root is a leaf */
 	const uint8_t *base;	/* pool base, to read keys of records */
-	struct arena mem;	/* the nodes */
-	uint64_t bytes;		/* DRAM held: the arena and separator copies */
+	struct arena *mem;	/* where its nodes come from (shared) */
+	uint64_t bytes;		/* DRAM held by separator copies */
 	void *spares;		/* nodes kept for the next insert */
 	uint64_t mods;		/* inserts and removes: cursors older are stale */
 };
@@ -213,7 +214,7 @@ struct bt_cursor {
 	int pos;
 };
 
-void btree_init(struct btree *t, const uint8_t *base);
+void btree_init(struct btree *t, const uint8_t *base, struct arena *mem);
 void btree_destroy(struct btree *t);
 struct ientry *btree_find(struct btree *t, const struct key *k);
 /* the entry of k, inserted zeroed if absent; NULL on ENOMEM */
@@ -298,6 +299,7 @@ struct pmkv {
 	uint64_t version;	/* next record version (atomic) */
 
 	struct shard shards[NSHARDS];
+	struct arena nodes;	/* the shards' index nodes */
 	struct writer writers[NWRITERS];
 
 	/* segments */

@@ -22,9 +22,10 @@ static int locks_init(struct pmkv *kv)
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra,
 		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	arena_init(&kv->nodes);
 	for (int i = 0; i < NSHARDS; i++) {
 		pthread_rwlock_init(&kv->shards[i].lock, &ra);
-		btree_init(&kv->shards[i].t, NULL);
+		btree_init(&kv->shards[i].t, NULL, &kv->nodes);
 	}
 	pthread_rwlockattr_destroy(&ra);
 	for (int i = 0; i < NWRITERS; i++)
@@ -41,6 +42,7 @@ static void locks_fini(struct pmkv *kv)
 		btree_destroy(&kv->shards[i].t);
 		pthread_rwlock_destroy(&kv->shards[i].lock);
 	}
+	arena_destroy(&kv->nodes);
 	for (int i = 0; i < NWRITERS; i++)
 		pthread_mutex_destroy(&kv->writers[i].lock);
 	pthread_mutex_destroy(&kv->gcw.lock);
@@ -90,8 +92,7 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	if (!kv->rdonly) {
 		/* without it, puts fault: not fatal */
 		if (!warm_start(&kv->warm))
-			for (int i = 0; i < NSHARDS; i++)
-				kv->shards[i].t.mem.warm = &kv->warm;
+			kv->nodes.warm = &kv->warm;
 		gc_adopt_empty(kv);
 		gc_refill_reserve(kv);
 	}
@@ -153,6 +154,7 @@ int pmkv_get_stats(struct pmkv *kv, struct pmkv_stats *st, size_t size)
 
 	if (!kv || !st)
 		return pmkv_err(-EINVAL, "kv or st is NULL");
+	s.index_bytes = __atomic_load_n(&kv->nodes.bytes, __ATOMIC_RELAXED);
 	for (int i = 0; i < NSHARDS; i++) {
 		s.keys += __atomic_load_n(&kv->shards[i].nkeys, __ATOMIC_RELAXED);
 		s.index_bytes += __atomic_load_n(&kv->shards[i].t.bytes,

@@ -495,6 +495,9 @@ int recovery_run(struct pmkv *kv)
 	PMEMoid oid;
 	int rc = 0;
 
+	for (unsigned t = 0; t < MAX_THREADS; t++)
+		arena_init(&c.scratch[t].blocks);
+
 	for (oid = pmemobj_first(kv->pop); !OID_IS_NULL(oid);
 	     oid = pmemobj_next(oid)) {
 		struct seg *s;
