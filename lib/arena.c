@@ -60,8 +60,7 @@ static struct chunk *chunk_map(struct arena *a, size_t size)
 		(void)madvise(p, size, MADV_HUGEPAGE);
 #endif
 	}
-	/* the first page now, for the header; the others in the background */
-	warm_populate(p, CACHELINE);
+	/* populated in the background if a warmer runs, else here */
 	if (a->warm)
 		warm_add(a->warm, p, size);
 	else

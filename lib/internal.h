@@ -150,7 +150,6 @@ struct warmer {
 		uint64_t n;
 	} q[WARM_QUEUE];
 	uint64_t head, tail;	/* q[head % WARM_QUEUE] is next */
-	uint64_t ranges;	/* warmed so far */
 };
 
 int warm_start(struct warmer *w);

@@ -78,18 +78,28 @@ static const uint8_t *cur_key(const struct cursor *c, uint32_t *len)
 	return c->buf + it->koff;
 }
 
-static int set_from(struct cursor *c, const void *k, uint32_t len, bool strict)
+/* copy key k into a buffer that grows to fit and is kept for the next */
+static int key_keep(uint8_t **buf, uint32_t *cap, const void *k, uint32_t len)
 {
-	if (len > c->from_cap) {
-		uint8_t *n = realloc(c->from, len);
+	if (len > *cap) {
+		uint8_t *n = realloc(*buf, len);
 
 		if (!n)
 			return pmkv_err(-ENOMEM, "no memory for an iterator key");
-		c->from = n;
-		c->from_cap = len;
+		*buf = n;
+		*cap = len;
 	}
 	if (len)
-		memcpy(c->from, k, len);
+		memcpy(*buf, k, len);
+	return 0;
+}
+
+static int set_from(struct cursor *c, const void *k, uint32_t len, bool strict)
+{
+	int rc = key_keep(&c->from, &c->from_cap, k, len);
+
+	if (rc)
+		return rc;
 	c->from_len = len;
 	c->strict = strict;
 	c->have_from = true;
@@ -360,16 +370,10 @@ static int save_last(struct pmkv_iter *it)
 {
 	uint32_t len;
 	const uint8_t *k = cur_key(&it->c[it->heap[0]], &len);
+	int rc = key_keep(&it->last, &it->last_cap, k, len);
 
-	if (len > it->last_cap) {
-		uint8_t *n = realloc(it->last, len);
-
-		if (!n)
-			return pmkv_err(-ENOMEM, "no memory for an iterator key");
-		it->last = n;
-		it->last_cap = len;
-	}
-	memcpy(it->last, k, len);
+	if (rc)
+		return rc;
 	it->last_len = len;
 	it->have_last = true;
 	return 0;

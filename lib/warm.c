@@ -69,20 +69,19 @@ static void *warm_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
+		const uint8_t *p;
+		uint64_t n;
+
 		while (w->head == w->tail && !w->stop)
 			pthread_cond_wait(&w->cond, &w->lock);
 		if (w->stop)
 			break;
-		{
-			const uint8_t *p = w->q[w->head % WARM_QUEUE].p;
-			uint64_t n = w->q[w->head % WARM_QUEUE].n;
-
-			w->head++;
-			pthread_mutex_unlock(&w->lock);
-			warm_range(p, n);
-			pthread_mutex_lock(&w->lock);
-			w->ranges++;
-		}
+		p = w->q[w->head % WARM_QUEUE].p;
+		n = w->q[w->head % WARM_QUEUE].n;
+		w->head++;
+		pthread_mutex_unlock(&w->lock);
+		warm_range(p, n);
+		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
