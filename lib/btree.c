@@ -22,7 +22,7 @@
  * node: a search touches those four cache lines, fetched together, and
  * then one entry. 32 per node keeps a 1M-key tree three levels deep.
  */
-#define LEAF_CAP 32
+#define LEAF_CAP BTREE_LEAF_CAP
 #define INNER_CAP 32
 #define MAX_HEIGHT 16
 
@@ -260,7 +260,7 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 {
 	struct leaf *r, *dst;
 	uint32_t pos, half, p;
-	bool eq;
+	bool eq, append;
 
 	pos = leaf_lower(t, l, k, &eq);
 	if (eq) {
@@ -272,11 +272,17 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 		leaf_insert_at(l, pos, k->prefix);
 		return &l->e[pos];
 	}
-	/* split: the upper half moves to a new right sibling */
+	/*
+	 * split: the upper half moves to a new right sibling. A key past the
+	 * last of the whole tree (the last leaf has no next) starts an empty
+	 * sibling instead: ascending inserts then leave full leaves behind,
+	 * not half-full ones, as in SQLite's quick balance.
+	 */
+	append = pos == l->n && !l->next;
 	r = spr->leaf;
 	spr->leaf = NULL;
 	memset(r, 0, sizeof(*r));
-	half = LEAF_CAP / 2;
+	half = append ? l->n : LEAF_CAP / 2;
 	r->n = l->n - half;
 	memcpy(r->pfx, &l->pfx[half], r->n * sizeof(l->pfx[0]));
 	memcpy(r->e, &l->e[half], r->n * sizeof(l->e[0]));
@@ -284,8 +290,8 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 	r->next = l->next;
 	l->next = r;
 	sp->right = r;
-	dst = pos <= half ? l : r;
-	p = pos <= half ? pos : pos - half;
+	dst = pos < half || (pos == half && !append) ? l : r;
+	p = dst == l ? pos : pos - half;
 	leaf_insert_at(dst, p, k->prefix);
 	/*
 	 * The separator is r's first key. When that is the new key its record
@@ -330,7 +336,8 @@ static void inner_get(const struct inner *in, uint32_t i, struct sep *s)
 	s->rest = in->rest[i];
 }
 
-static struct ientry *ins(struct btree *t, void *node, int h,
+/* edge: node is the last at its level, on the path to the last leaf */
+static struct ientry *ins(struct btree *t, void *node, int h, bool edge,
 			  const struct key *k, bool *created,
 			  struct split *sp, struct spares *spr)
 {
@@ -345,7 +352,8 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 		return leaf_ins(t, node, k, created, sp, spr);
 	ci = inner_child(in, k);
 	prefetch_node(in->c[ci], h - 1);
-	e = ins(t, in->c[ci], h - 1, k, created, &csp, spr);
+	e = ins(t, in->c[ci], h - 1, edge && ci == in->n, k, created, &csp,
+		spr);
 	if (!csp.right)
 		return e;
 	/* separators and children with the new pair at ci, ci + 1 */
@@ -367,10 +375,15 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 		memcpy(in->c, cs, (in->n + 1) * sizeof(cs[0]));
 		return e;
 	}
-	/* full: ks[half] moves up, the upper half to a new right sibling */
+	/*
+	 * full: ks[half] moves up, the upper half to a new right sibling.
+	 * When the last child of the last node split, the new pair's
+	 * separator moves up and the sibling starts with its one child, for
+	 * the same reason as in leaf_ins().
+	 */
 	r = spr->inner[--spr->ninner];
 	memset(r, 0, sizeof(*r));
-	half = (INNER_CAP + 1) / 2;
+	half = edge && ci == INNER_CAP ? INNER_CAP : (INNER_CAP + 1) / 2;
 	in->n = half;
 	for (i = 0; i < half; i++)
 		inner_set(in, i, &ks[i]);
@@ -456,7 +469,7 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 		return e;
 	}
 	prefetch_node(t->root, t->height);
-	e = ins(t, t->root, t->height, k, created, &sp, spr);
+	e = ins(t, t->root, t->height, true, k, created, &sp, spr);
 	if (!*created)
 		return e;
 	t->mods++;

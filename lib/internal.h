@@ -198,6 +198,8 @@ struct ientry {
 #define IE_TOMB 1ULL
 #define IE_OFF(e) ((e)->off & ~IE_TOMB)
 
+#define BTREE_LEAF_CAP 32	/* entries a leaf holds */
+
 struct btree {
 	void *root;
 	int height;		/* 0: root is a leaf */
