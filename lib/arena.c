@@ -9,8 +9,10 @@
  * half of what it holds, from 64 KiB up to 2 MiB, asks for huge pages on
  * the 2 MiB ones (fewer TLB misses on a random lookup), has the handle's
  * warmer (warm.c) populate and touch them ahead of use, and carves nodes
- * out of them. Freed nodes go on a list per size and are reused; chunks
- * go back only when the arena is destroyed.
+ * out of them. Freed nodes go on a list per size and are reused, and a
+ * large freed node is cut into small ones before a new chunk is mapped;
+ * chunks go back only when the arena is destroyed, and arena_trim() gives
+ * back the pages of large free nodes.
  *
  * The trees of all shards share one arena, under its own mutex (taken
  * once for every 16 inserts or so, when a node splits): per-tree arenas
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -101,6 +104,30 @@ static int class_of(struct arena *a, size_t size)
 	return a->nclasses++;
 }
 
+/*
+ * Cut further nodes of size out of a free node at least CARVE_MIN times
+ * larger, rather than map new memory: recovery frees its 32 KB item blocks
+ * shard by shard while it builds the trees, and the trees' nodes then
+ * reuse pages already touched instead of faulting in new ones. The tail
+ * of the region left behind is lost, as a chunk's tail is.
+ */
+#define CARVE_MIN 8
+
+static bool carve_free(struct arena *a, size_t size)
+{
+	for (int i = 0; i < a->nclasses; i++) {
+		struct free_node *f = a->free[i];
+
+		if (!f || a->class_size[i] < CARVE_MIN * size)
+			continue;
+		a->free[i] = f->next;
+		a->cur = (uint8_t *)f;
+		a->left = a->class_size[i];
+		return true;
+	}
+	return false;
+}
+
 static void *alloc_locked(struct arena *a, size_t size, int cl)
 {
 	struct free_node *f = a->free[cl];
@@ -111,7 +138,9 @@ static void *alloc_locked(struct arena *a, size_t size, int cl)
 		a->free[cl] = f->next;
 		return f;
 	}
-	if (a->left < size) {
+	if (a->left < size && carve_free(a, size))
+		;	/* a freed large node is the new region */
+	else if (a->left < size) {
 		size_t csize = a->next_chunk ? a->next_chunk : CHUNK_FIRST;
 
 		c = chunk_map(a, csize);
@@ -171,4 +200,30 @@ void arena_free(struct arena *a, void *p, size_t size)
 		a->free[cl] = f;
 	}
 	pthread_mutex_unlock(&a->lock);
+}
+
+size_t arena_trim(struct arena *a, size_t min_size)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	size_t released = 0;
+
+	pthread_mutex_lock(&a->lock);
+	for (int i = 0; i < a->nclasses; i++) {
+		size_t sz = a->class_size[i];
+
+		if (sz < min_size)
+			continue;
+		for (struct free_node *f = a->free[i], *next; f; f = next) {
+			uintptr_t lo = ((uintptr_t)f + pg - 1) & ~(pg - 1);
+			uintptr_t hi = ((uintptr_t)f + sz) & ~(pg - 1);
+
+			next = f->next;
+			if (hi > lo && !madvise((void *)lo, hi - lo, MADV_DONTNEED))
+				released += hi - lo;
+		}
+		a->free[i] = NULL;
+	}
+	__atomic_store_n(&a->bytes, a->bytes - released, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&a->lock);
+	return released;
 }

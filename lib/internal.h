@@ -181,6 +181,12 @@ void arena_destroy(struct arena *a);
 /* size rounded up to whole cache lines; NULL when out of memory */
 void *arena_alloc(struct arena *a, size_t size);
 void arena_free(struct arena *a, void *p, size_t size);
+/*
+ * Give back to the kernel the pages of every free node of min_size bytes
+ * or more; those nodes are not reused. Returns the bytes released, which
+ * no longer count in bytes.
+ */
+size_t arena_trim(struct arena *a, size_t min_size);
 
 /* ---- btree.c: one shard's ordered map from key to index entry ---- */
 

@@ -42,9 +42,13 @@ struct ritem {
 /*
  * Items are kept in blocks, not one array grown by realloc(): growing
  * copied every item twice on average, into pages touched for the first
- * time. The blocks come from an arena per thread (arena.c), on huge pages
- * where the kernel gives them: 10M items are 320 MB, 80000 page faults
- * otherwise. All go at the end of recovery.
+ * time. The blocks come from the index's own node arena (arena.c), on huge
+ * pages where the kernel gives them: 10M items are 320 MB, 80000 page
+ * faults otherwise. A shard's blocks go back to the arena as soon as its
+ * entries are folded, and the trees built after it are cut out of them:
+ * a page touched for items is touched again for nodes, not a new one
+ * (memory touched for the first time is most of an open's cost under a
+ * hypervisor). What the index does not reuse is trimmed at the end.
  */
 #define RBLOCK_ITEMS 1000	/* 32 KB: an arena's largest node */
 
@@ -66,7 +70,6 @@ struct scratch {
 	size_t seg_cap;
 	void *order, *tmp, *pfx, *ents;
 	size_t items_cap;
-	struct arena blocks;		/* struct rblock */
 };
 
 struct rctx {
@@ -130,7 +133,7 @@ static int collect(struct rctx *c, unsigned t, struct seg *s,
 	if (r->version > c->max_version[t])
 		c->max_version[t] = r->version;
 	c->records[t]++;
-	return push(&c->scratch[t].blocks, &c->vecs[t][index_shard_of(&k)], &it);
+	return push(&c->kv->nodes, &c->vecs[t][index_shard_of(&k)], &it);
 }
 
 /*
@@ -369,7 +372,6 @@ static int scratch_reserve(struct scratch *sc, size_t n)
 static void scratch_free(struct scratch *sc)
 {
 	free(sc->seg);
-	arena_destroy(&sc->blocks);
 	free(sc->order);
 	free(sc->tmp);
 	free(sc->pfx);
@@ -420,6 +422,16 @@ static int build_shard(struct rctx *c, struct scratch *sc, unsigned si)
 			sh->nkeys++;
 		__atomic_fetch_add(&kv->segs[head->seg]->live,
 				   head->size & ~RITEM_TOMB, __ATOMIC_RELAXED);
+	}
+	/* the items are folded: their blocks make this tree's nodes */
+	for (unsigned t = 0; t < c->nthreads; t++) {
+		struct rblock *b = c->vecs[t][si].head, *next;
+
+		for (; b; b = next) {
+			next = b->next;
+			arena_free(&kv->nodes, b, sizeof(*b));
+		}
+		c->vecs[t][si] = (struct rvec){ 0 };
 	}
 	return btree_load(&sh->t, u, pfx, ents);
 }
@@ -490,13 +502,10 @@ int recovery_run(struct pmkv *kv)
 {
 	uint64_t t0 = now_ns(), t1, max_version = 0;
 	struct rctx c = { .kv = kv, .fd = -1 };
-	size_t cap = 0;
+	size_t cap = 0, trimmed;
 	long ncpu;
 	PMEMoid oid;
 	int rc = 0;
-
-	for (unsigned t = 0; t < MAX_THREADS; t++)
-		arena_init(&c.scratch[t].blocks);
 
 	for (oid = pmemobj_first(kv->pop); !OID_IS_NULL(oid);
 	     oid = pmemobj_next(oid)) {
@@ -546,11 +555,13 @@ int recovery_run(struct pmkv *kv)
 		kv->recovered_records += c.records[t];
 	}
 	kv->version = max_version + 1;
+	/* item blocks that no tree needed: with many records a key */
+	trimmed = arena_trim(&kv->nodes, sizeof(struct rblock));
 	kv->recovery_ns = now_ns() - t0;
-	log_info("%s: recovered %llu records from %zu segments with %u threads: read %llu ms, index %llu ms",
+	log_info("%s: recovered %llu records from %zu segments with %u threads: read %llu ms, index %llu ms, %zu bytes of items trimmed",
 		 kv->path, (unsigned long long)kv->recovered_records, c.nsegs,
 		 c.nthreads, (unsigned long long)((t1 - t0) / 1000000),
-		 (unsigned long long)((now_ns() - t1) / 1000000));
+		 (unsigned long long)((now_ns() - t1) / 1000000), trimmed);
 out:
 	for (unsigned t = 0; t < MAX_THREADS; t++)
 		scratch_free(&c.scratch[t]);

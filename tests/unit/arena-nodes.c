@@ -10,9 +10,17 @@
  *     chunk;
  *   - with the thread, new chunks are queued to it;
  *   - a size above ARENA_NODE_MAX is refused with EINVAL, and more sizes
- *     than the arena has classes for are refused too.
+ *     than the arena has classes for are refused too;
+ *   - freed large nodes (recovery's item blocks) are cut into small nodes,
+ *     38 nodes of 832 bytes out of each 32000, before a new chunk is
+ *     mapped, and the large nodes still in use keep their bytes;
+ *   - arena_trim() gives back the whole pages of free large nodes (mincore
+ *     sees them gone), takes them off the arena's count of bytes and never
+ *     hands those nodes out again.
  */
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "t.h"
 #include "internal.h"
@@ -93,6 +101,86 @@ static void run(struct warmer *w)
 	T_ASSERT_EQ(a.bytes, 0);
 }
 
+#define BIG 32000U		/* a multiple of 64, as an item block is */
+#define NBIG 64U
+
+static bool inside(const void *p, void *const *bigs, unsigned nbig)
+{
+	for (unsigned i = 0; i < nbig; i++)
+		if (bigs[i] && (const uint8_t *)p >= (uint8_t *)bigs[i] &&
+		    (const uint8_t *)p < (uint8_t *)bigs[i] + BIG)
+			return true;
+	return false;
+}
+
+static void run_reuse(void)
+{
+	void *big[NBIG], *freed[NBIG] = { 0 }, *p;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	unsigned carved = 0, per_big = BIG / 832U;
+	uint64_t mapped;
+	size_t released;
+	struct arena a;
+
+	arena_init(&a);
+	for (unsigned i = 0; i < NBIG; i++) {
+		big[i] = arena_alloc(&a, BIG);
+		T_ASSERT(big[i] != NULL);
+		memset(big[i], 0xb5, BIG);
+	}
+	/* every other one goes back: the rest stay in use */
+	for (unsigned i = 0; i < NBIG; i += 2) {
+		arena_free(&a, big[i], BIG);
+		freed[i] = big[i];
+	}
+	mapped = a.bytes;
+	/* small nodes until a new chunk is needed */
+	while (a.bytes == mapped) {
+		p = arena_alloc(&a, SMALL);
+		T_ASSERT(p != NULL);
+		if (a.bytes != mapped)
+			break;
+		if (inside(p, freed, NBIG))
+			carved++;
+		memset(p, 0x11, SMALL);
+	}
+	if (carved != NBIG / 2 * per_big)
+		T_FAIL("%u small nodes cut from %u freed large ones, want %u",
+		       carved, NBIG / 2, NBIG / 2 * per_big);
+	for (unsigned i = 1; i < NBIG; i += 2)
+		for (unsigned j = 0; j < BIG; j++)
+			if (((uint8_t *)big[i])[j] != 0xb5)
+				T_FAIL("large node %u byte %u overwritten", i, j);
+
+	/* the rest go back too, and trim returns their pages */
+	memset(freed, 0, sizeof(freed));
+	for (unsigned i = 1; i < NBIG; i += 2) {
+		arena_free(&a, big[i], BIG);
+		freed[i] = big[i];
+	}
+	mapped = a.bytes;
+	released = arena_trim(&a, BIG);
+	T_ASSERT(released >= NBIG / 2 * (BIG - 2 * pg));
+	T_ASSERT_EQ(a.bytes, mapped - released);
+	for (unsigned i = 1; i < NBIG; i += 2) {
+		uintptr_t lo = ((uintptr_t)big[i] + pg - 1) & ~(pg - 1);
+		unsigned char vec = 1;
+
+		T_ASSERT(lo + pg <= (uintptr_t)big[i] + BIG);
+		T_ASSERT_OK(mincore((void *)lo, pg, &vec));
+		if (vec & 1)
+			T_FAIL("large node %u: page %p still resident", i,
+			       (void *)lo);
+	}
+	/* trimmed nodes are not handed out again */
+	for (unsigned i = 0; i < NBIG; i++) {
+		p = arena_alloc(&a, BIG);
+		T_ASSERT(p != NULL);
+		T_ASSERT(!inside(p, freed, NBIG));
+	}
+	arena_destroy(&a);
+}
+
 int main(void)
 {
 	struct warmer w;
@@ -102,5 +190,6 @@ int main(void)
 	run(&w);
 	/* chunks were queued to the thread, not populated in place */
 	T_ASSERT(w.tail > 0);
+	run_reuse();
 	return T_EXIT_PASS;
 }
