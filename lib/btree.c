@@ -254,9 +254,17 @@ static void leaf_insert_at(struct leaf *l, uint32_t pos, uint64_t prefix)
 	l->n++;
 }
 
+/*
+ * Where a node lies in its tree: on the path to the first leaf, to the
+ * last, or both (the root). Splits at the edges of the tree keep nodes full.
+ */
+#define EDGE_FIRST 1u
+#define EDGE_LAST 2u
+
 static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
-			       const struct key *k, bool *created,
-			       struct split *sp, struct spares *spr)
+			       unsigned edges, const struct key *k,
+			       bool *created, struct split *sp,
+			       struct spares *spr)
 {
 	struct leaf *r, *dst;
 	uint32_t pos, half, p;
@@ -274,15 +282,17 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 	}
 	/*
 	 * split: the upper half moves to a new right sibling. A key past the
-	 * last of the whole tree (the last leaf has no next) starts an empty
-	 * sibling instead: ascending inserts then leave full leaves behind,
-	 * not half-full ones, as in SQLite's quick balance.
+	 * last of the whole tree starts an empty sibling instead, and a key
+	 * before the first moves all of the leaf's entries to the sibling and
+	 * stays alone: ascending and descending inserts then leave full leaves
+	 * behind, not half-full ones, as in SQLite's quick balance.
 	 */
-	append = pos == l->n && !l->next;
+	append = pos == l->n && (edges & EDGE_LAST);
 	r = spr->leaf;
 	spr->leaf = NULL;
 	memset(r, 0, sizeof(*r));
-	half = append ? l->n : LEAF_CAP / 2;
+	half = append ? l->n :
+	       pos == 0 && (edges & EDGE_FIRST) ? 0 : LEAF_CAP / 2;
 	r->n = l->n - half;
 	memcpy(r->pfx, &l->pfx[half], r->n * sizeof(l->pfx[0]));
 	memcpy(r->e, &l->e[half], r->n * sizeof(l->e[0]));
@@ -336,9 +346,8 @@ static void inner_get(const struct inner *in, uint32_t i, struct sep *s)
 	s->rest = in->rest[i];
 }
 
-/* edge: node is the last at its level, on the path to the last leaf */
-static struct ientry *ins(struct btree *t, void *node, int h, bool edge,
-			  const struct key *k, bool *created,
+static struct ientry *ins(struct btree *t, void *node, int h,
+			  unsigned edges, const struct key *k, bool *created,
 			  struct split *sp, struct spares *spr)
 {
 	struct inner *in = node, *r;
@@ -349,11 +358,12 @@ static struct ientry *ins(struct btree *t, void *node, int h, bool edge,
 	uint32_t ci, half, i, j;
 
 	if (h == 0)
-		return leaf_ins(t, node, k, created, sp, spr);
+		return leaf_ins(t, node, edges, k, created, sp, spr);
 	ci = inner_child(in, k);
 	prefetch_node(in->c[ci], h - 1);
-	e = ins(t, in->c[ci], h - 1, edge && ci == in->n, k, created, &csp,
-		spr);
+	e = ins(t, in->c[ci], h - 1,
+		(ci == 0 ? edges & EDGE_FIRST : 0) |
+		(ci == in->n ? edges & EDGE_LAST : 0), k, created, &csp, spr);
 	if (!csp.right)
 		return e;
 	/* separators and children with the new pair at ci, ci + 1 */
@@ -378,12 +388,15 @@ static struct ientry *ins(struct btree *t, void *node, int h, bool edge,
 	/*
 	 * full: ks[half] moves up, the upper half to a new right sibling.
 	 * When the last child of the last node split, the new pair's
-	 * separator moves up and the sibling starts with its one child, for
-	 * the same reason as in leaf_ins().
+	 * separator moves up and the sibling starts with its one child; when
+	 * the first child of the first node split, this node keeps the new
+	 * pair and the sibling takes the rest: for the same reason as in
+	 * leaf_ins().
 	 */
 	r = spr->inner[--spr->ninner];
 	memset(r, 0, sizeof(*r));
-	half = edge && ci == INNER_CAP ? INNER_CAP : (INNER_CAP + 1) / 2;
+	half = (edges & EDGE_LAST) && ci == INNER_CAP ? INNER_CAP :
+	       (edges & EDGE_FIRST) && ci == 0 ? 1 : (INNER_CAP + 1) / 2;
 	in->n = half;
 	for (i = 0; i < half; i++)
 		inner_set(in, i, &ks[i]);
@@ -469,7 +482,8 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 		return e;
 	}
 	prefetch_node(t->root, t->height);
-	e = ins(t, t->root, t->height, true, k, created, &sp, spr);
+	e = ins(t, t->root, t->height, EDGE_FIRST | EDGE_LAST, k, created, &sp,
+		spr);
 	if (!*created)
 		return e;
 	t->mods++;
