@@ -91,7 +91,7 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	 */
 	if (!kv->rdonly) {
 		/* without it, puts fault: not fatal */
-		if (!warm_start(&kv->warm))
+		if (!(kv->flags & PMKV_F_NO_HELPER) && !warm_start(&kv->warm))
 			kv->nodes.warm = &kv->warm;
 		gc_adopt_empty(kv);
 		gc_refill_reserve(kv);

@@ -41,7 +41,8 @@
  * - Do not use a handle in a child after fork(); open the pool again there
  *   after the parent has closed it. A handle opened for writing runs one
  *   helper thread (it maps new log segments and index memory ahead of the
- *   writers), which a child would not have.
+ *   writers), which a child would not have; PMKV_F_NO_HELPER opens
+ *   without it.
  * - A handle may be shared by any number of threads, for every call but
  *   pmkv_close(), which must be the last call on the handle. Iterators and
  *   batches belong to one thread at a time.
@@ -75,7 +76,9 @@ extern "C" {
 #define PMKV_F_CREATE (1U << 0)	/* create the pool if the path has none */
 #define PMKV_F_EXCL (1U << 1)	/* with CREATE: fail if a pool or file is there */
 #define PMKV_F_RDONLY (1U << 2)	/* open read-only: writes fail with -EROFS */
-#define PMKV_F_VALID (PMKV_F_CREATE | PMKV_F_EXCL | PMKV_F_RDONLY)
+#define PMKV_F_NO_HELPER (1U << 3) /* no helper thread: puts fault pages in */
+#define PMKV_F_VALID (PMKV_F_CREATE | PMKV_F_EXCL | PMKV_F_RDONLY | \
+		      PMKV_F_NO_HELPER)
 
 /*
  * Error codes of pmkv's own, in -20000..-20999: clear of -errno, of LMDB's

@@ -18,13 +18,15 @@
 int main(void)
 {
 	static const unsigned bad_flags[] = {
-		1U << 3, 1U << 31, ~0U, PMKV_F_VALID | (1U << 8),
+		1U << 4, 1U << 31, ~0U, PMKV_F_VALID | (1U << 8),
 		PMKV_F_EXCL, PMKV_F_EXCL | PMKV_F_RDONLY,
 		PMKV_F_CREATE | PMKV_F_RDONLY,
 		PMKV_F_CREATE | PMKV_F_EXCL | PMKV_F_RDONLY,
 	};
 	static const unsigned good_flags[] = {
 		0, PMKV_F_CREATE, PMKV_F_CREATE | PMKV_F_EXCL, PMKV_F_RDONLY,
+		PMKV_F_NO_HELPER, PMKV_F_CREATE | PMKV_F_NO_HELPER,
+		PMKV_F_RDONLY | PMKV_F_NO_HELPER,
 	};
 	static const uint64_t bad_sizes[] = {
 		1, 4096, PMKV_POOL_MIN / 2, PMKV_POOL_MIN - 1,
