@@ -93,6 +93,13 @@ grep -q "found 1000 of 1000" "$OUT" || fail "reads on a kept pool"
 expect_rc 0 bench --floor_buffer=4M --num=1000 --benchmarks=fillseq --db="$TEST_DIR/b.pool"
 [ ! -e "$TEST_DIR/b.pool" ] || fail "pool not removed without --keep"
 
+# --no_helper reaches the library, and the header says it
+expect_rc 0 bench --floor_buffer=4M --num=1000 --benchmarks=fillrandom,readrandom --no_helper
+grep -q "no helper thread (--no_helper)" "$OUT" || fail "--no_helper not on the pmkv line"
+grep -q "found 1000 of 1000" "$OUT" || fail "--no_helper: readrandom did not find all"
+expect_rc 0 bench --floor_buffer=4M --num=1000 --benchmarks=fillseq
+! grep -q "no helper thread" "$OUT" || fail "the helper is on by default"
+
 # --db refuses to replace a file that is not a pool
 head -c 65536 /dev/urandom >"$TEST_DIR/precious"
 cp "$TEST_DIR/precious" "$TEST_DIR/precious.orig"

@@ -155,6 +155,7 @@ struct bench_config {
 	bool keep;		/* leave the stores behind */
 	bool existing;		/* --db named a pool that was there */
 	bool sync;		/* --sync: durable writes in LMDB and RocksDB */
+	bool no_helper;		/* --no_helper: pmkv without its helper thread */
 	uint64_t pool_size;	/* pmkv pool */
 	uint64_t map_size;	/* LMDB map */
 	uint64_t floor_buffer;	/* bytes of the pointer chase */

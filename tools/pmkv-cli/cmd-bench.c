@@ -45,7 +45,7 @@ static const char usage[] =
 	" [--db=<path>] [--pool_size=<bytes>]\n"
 	"                      [--floor_buffer=<bytes>] [--seed=<n>] [--keep]"
 	" [--no_force_pmem]\n"
-	"                      [--histogram] [--json]";
+	"                      [--no_helper] [--histogram] [--json]";
 
 #define MAX_THREADS 1024
 #define MAX_BENCHMARKS 64
@@ -169,7 +169,7 @@ static int print_help(void)
 static int parse(struct bench_opts *o, int argc, char **argv)
 {
 	enum { O_BENCH = 256, O_NUM, O_READS, O_KEY, O_VALUE, O_THREADS,
-	       O_DB, O_POOL, O_SEED, O_JSON, O_KEEP, O_NOFORCE, O_ENGINE,
+	       O_DB, O_POOL, O_SEED, O_JSON, O_KEEP, O_NOFORCE, O_NOHELPER, O_ENGINE,
 	       O_NEXTS, O_DIST, O_DURATION, O_SYNC, O_HIST, O_FLOOR };
 	static const struct option opts[] = {
 		{ "benchmarks", required_argument, NULL, O_BENCH },
@@ -191,6 +191,7 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "keep", no_argument, NULL, O_KEEP },
 		{ "no_force_pmem", no_argument, NULL, O_NOFORCE },
+		{ "no_helper", no_argument, NULL, O_NOHELPER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -314,6 +315,9 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 			break;
 		case O_NOFORCE:
 			o->no_force = true;
+			break;
+		case O_NOHELPER:
+			cfg->no_helper = true;
 			break;
 		case 'h':
 			return print_help();
@@ -505,6 +509,7 @@ static void store_conf(const struct bench_config *cfg,
 	c->threads = cfg->p.threads + 1;
 	c->create = create;
 	c->sync = cfg->sync;
+	c->no_helper = cfg->no_helper;
 }
 
 /* pmkv's name for the code, but no other engine's store is "not pmkv" */

@@ -12,6 +12,7 @@
 
 struct bench_db {
 	struct pmkv *kv;
+	bool no_helper;
 };
 
 struct bench_thr {
@@ -23,15 +24,18 @@ static int pm_open(const struct bench_store_conf *c, struct bench_db **db,
 		   char *msg, size_t msglen)
 {
 	struct pmkv_config *cfg = NULL;
+	unsigned flags = (c->create ? PMKV_F_CREATE | PMKV_F_EXCL : 0) |
+			 (c->no_helper ? PMKV_F_NO_HELPER : 0);
 	struct bench_db *d;
 	int rc;
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->no_helper = c->no_helper;
 	rc = pmkv_config_new(&cfg);
-	if (!rc && c->create)
-		rc = pmkv_config_set_flags(cfg, PMKV_F_CREATE | PMKV_F_EXCL);
+	if (!rc)
+		rc = pmkv_config_set_flags(cfg, flags);
 	if (!rc && c->create && c->size)
 		rc = pmkv_config_set_size(cfg, c->size);
 	if (!rc)
@@ -77,8 +81,9 @@ static void pm_describe(struct bench_db *db, char *buf, size_t len)
 		      "cache-line flush + fence (pmem forced)" :
 		      "cache-line flush + fence";
 	snprintf(buf, len,
-		 "libpmkv %d.%d; every put and delete durable on return: %s",
-		 major, minor, how);
+		 "libpmkv %d.%d; every put and delete durable on return: %s%s",
+		 major, minor, how,
+		 db->no_helper ? "; no helper thread (--no_helper)" : "");
 }
 
 static int pm_stats(struct bench_db *db, uint64_t *fences, uint64_t *flushed)

@@ -21,6 +21,7 @@ struct bench_store_conf {
 	unsigned threads;	/* workers that use it at once, at most */
 	bool create;		/* make a new store; -EEXIST if one is there */
 	bool sync;		/* durable writes (pmkv: always) */
+	bool no_helper;		/* pmkv: PMKV_F_NO_HELPER */
 };
 
 /*
