@@ -22,7 +22,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -138,9 +137,8 @@ static void *alloc_locked(struct arena *a, size_t size, int cl)
 		a->free[cl] = f->next;
 		return f;
 	}
-	if (a->left < size && carve_free(a, size))
-		;	/* a freed large node is the new region */
-	else if (a->left < size) {
+	/* out of room: a freed large node, or else a new chunk */
+	if (a->left < size && !carve_free(a, size)) {
 		size_t csize = a->next_chunk ? a->next_chunk : CHUNK_FIRST;
 
 		c = chunk_map(a, csize);
@@ -204,7 +202,6 @@ void arena_free(struct arena *a, void *p, size_t size)
 
 size_t arena_trim(struct arena *a, size_t min_size)
 {
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 	size_t released = 0;
 
 	pthread_mutex_lock(&a->lock);
@@ -214,11 +211,11 @@ size_t arena_trim(struct arena *a, size_t min_size)
 		if (sz < min_size)
 			continue;
 		for (struct free_node *f = a->free[i], *next; f; f = next) {
-			uintptr_t lo = ((uintptr_t)f + pg - 1) & ~(pg - 1);
-			uintptr_t hi = ((uintptr_t)f + sz) & ~(pg - 1);
+			uintptr_t lo, hi;
 
 			next = f->next;
-			if (hi > lo && !madvise((void *)lo, hi - lo, MADV_DONTNEED))
+			if (pages_inside(f, sz, &lo, &hi) &&
+			    !madvise((void *)lo, hi - lo, MADV_DONTNEED))
 				released += hi - lo;
 		}
 		a->free[i] = NULL;

@@ -157,6 +157,12 @@ void warm_stop(struct warmer *w);
 /* populate [p, p + n) and touch its pages, in the background if possible */
 void warm_add(struct warmer *w, void *p, uint64_t n);
 void warm_populate(void *addr, uint64_t size);
+/*
+ * The whole pages inside [addr, addr + size): [*lo, *hi), false when there
+ * are none. madvise() calls that must not reach a neighbour's bytes use it.
+ */
+bool pages_inside(const void *addr, uint64_t size, uintptr_t *lo,
+		  uintptr_t *hi);
 
 /* ---- arena.c: DRAM for index nodes ---- */
 

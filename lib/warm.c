@@ -21,15 +21,23 @@
 
 #include "internal.h"
 
+bool pages_inside(const void *addr, uint64_t size, uintptr_t *lo,
+		  uintptr_t *hi)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	*lo = ((uintptr_t)addr + pg - 1) & ~(pg - 1);
+	*hi = ((uintptr_t)addr + size) & ~(pg - 1);
+	return *hi > *lo;
+}
+
 void warm_populate(void *addr, uint64_t size)
 {
 #ifdef MADV_POPULATE_WRITE
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = ((uintptr_t)addr + pg - 1) & ~(pg - 1);
-	uintptr_t hi = ((uintptr_t)addr + size) & ~(pg - 1);
+	uintptr_t lo, hi;
 
 	/* best effort: kernels before 5.14 say EINVAL */
-	if (hi > lo)
+	if (pages_inside(addr, size, &lo, &hi))
 		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 #else
 	(void)addr;
