@@ -10,6 +10,20 @@
  * Deletes do not rebalance: a leaf may become sparse or empty and stays
  * linked; lookups and cursors handle empty leaves. The caller (index.c,
  * kv.c) serialises writers with the shard's lock.
+ *
+ * btree_find_racy() reads without that lock while a writer may be
+ * changing the tree (design.md section 7). What makes that safe to do:
+ *   - nodes are freed only when the tree is destroyed, and a node's level
+ *     never changes, so a child pointer read from a node of level h is
+ *     NULL or a node of level h - 1;
+ *   - the root and the height are one word (top);
+ *   - pointers are stored whole (atomic stores), new nodes and separator
+ *     bytes are complete before a pointer to them is stored (release);
+ *   - a separator's bytes carry their own length, so a length and a
+ *     buffer read from two different separators cannot meet;
+ *   - every count, offset and length read is bounded before it is used.
+ * What such a read returns may still be torn or stale: the caller checks
+ * the shard's sequence counter before it trusts it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,19 +47,39 @@ struct leaf {
 	struct ientry e[LEAF_CAP];
 };
 
+/* a separator's bytes after its first 8; never changed once published */
+struct sep_rest {
+	uint32_t len;		/* klen - 8 */
+	uint8_t b[];
+};
+
 struct sep {
 	uint64_t prefix;
 	uint32_t klen;
-	uint8_t *rest;		/* bytes [8, klen) when klen > 8 */
+	struct sep_rest *rest;	/* bytes [8, klen) when klen > 8, else NULL */
 };
 
 struct inner {
 	uint64_t pfx[INNER_CAP];
 	uint32_t n;		/* separators; children = n + 1 */
 	uint32_t klen[INNER_CAP];
-	uint8_t *rest[INNER_CAP];
+	struct sep_rest *rest[INNER_CAP];
 	void *c[INNER_CAP + 1];
 };
+
+/* loads and stores a reader without the lock may meet: never torn */
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define PUBLISH(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+/* top: the root's address with the height in its low bits */
+#define TOP_HEIGHT 63u
+_Static_assert(MAX_HEIGHT <= TOP_HEIGHT, "height fits below the alignment");
+
+static void set_top(struct btree *t)
+{
+	PUBLISH(t->top, (uintptr_t)t->root | (uintptr_t)t->height);
+}
 
 /*
  * Fetch a whole node at once: a search reads the prefixes, then the one
@@ -77,18 +111,30 @@ static int cmp_full(const struct btree *t, const struct key *k,
 	return key_cmp_bytes(k->p, k->len, rec_key(r), r->klen);
 }
 
-/* key vs separator i of an inner node whose prefix equals k's */
+/*
+ * key vs separator i of an inner node whose prefix equals k's. The length
+ * of the bytes comes with them, so this is safe without the lock too.
+ */
 static int cmp_sep_full(const struct key *k, const struct inner *in,
 			uint32_t i)
 {
-	uint32_t sl = in->klen[i];
+	const struct sep_rest *rest = __atomic_load_n(&in->rest[i],
+						      __ATOMIC_ACQUIRE);
+	uint32_t sl;
 	int c;
 
-	/* equal prefixes: the bytes after the first 8 decide, then length */
-	c = key_cmp_bytes(k->len > 8 ? k->p + 8 : NULL, k->len > 8 ? k->len - 8 : 0,
-			  in->rest[i], sl > 8 ? sl - 8 : 0);
-	if (c)
-		return c;
+	if (rest) {
+		sl = 8 + rest->len;
+		/* equal prefixes: the bytes after the first 8 decide */
+		c = key_cmp_bytes(k->len > 8 ? k->p + 8 : NULL,
+				  k->len > 8 ? k->len - 8 : 0, rest->b, rest->len);
+		if (c)
+			return c;
+	} else {
+		sl = LOAD(in->klen[i]);
+		sl = sl > 8 ? 8 : sl;
+	}
+	/* then length */
 	return (k->len > sl) - (k->len < sl);
 }
 
@@ -100,7 +146,7 @@ static inline uint32_t pfx_lower(const uint64_t *pfx, uint32_t n, uint64_t p)
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
-		if (pfx[mid] < p)
+		if (LOAD(pfx[mid]) < p)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -127,12 +173,13 @@ static uint32_t leaf_lower(const struct btree *t, const struct leaf *l,
 	return i;
 }
 
-/* the child that may hold k: the first separator > k */
-static uint32_t inner_child(const struct inner *in, const struct key *k)
+/* the child that may hold k among n separators: the first one > k */
+static uint32_t inner_child(const struct inner *in, uint32_t n,
+			    const struct key *k)
 {
-	uint32_t i = pfx_lower(in->pfx, in->n, k->prefix);
+	uint32_t i = pfx_lower(in->pfx, n, k->prefix);
 
-	for (; i < in->n && in->pfx[i] == k->prefix; i++)
+	for (; i < n && LOAD(in->pfx[i]) == k->prefix; i++)
 		if (cmp_sep_full(k, in, i) < 0)
 			return i;
 	return i;
@@ -162,7 +209,8 @@ static void free_node(struct btree *t, void *node, int h)
 			free_node(t, in->c[i], h - 1);
 		for (uint32_t i = 0; i < in->n; i++) {
 			if (in->rest[i])
-				t->bytes -= in->klen[i] - 8;
+				t->bytes -= sizeof(struct sep_rest) +
+					    in->rest[i]->len;
 			free(in->rest[i]);
 		}
 	}
@@ -180,6 +228,7 @@ void btree_destroy(struct btree *t)
 	free_node(t, t->root, t->height);
 	t->root = NULL;
 	t->height = 0;
+	set_top(t);
 	t->bytes = 0;
 }
 
@@ -191,7 +240,7 @@ static struct leaf *find_leaf(const struct btree *t, const struct key *k)
 	for (int h = t->height; h > 0; h--) {
 		struct inner *in = n;
 
-		n = in->c[k ? inner_child(in, k) : 0];
+		n = in->c[k ? inner_child(in, in->n, k) : 0];
 		prefetch_node(n, h - 1);
 	}
 	return n;
@@ -210,6 +259,78 @@ struct ientry *btree_find(struct btree *t, const struct key *k)
 }
 
 /*
+ * k vs the key of the record at off, for a reader without the lock: off
+ * may be stale or torn, so the record is bounded by the pool before its
+ * key is read. -1, 0 or 1; RACY_BAD when no record can be there.
+ */
+static int cmp_record_racy(const struct btree *t, const struct key *k,
+			   uint64_t off)
+{
+	const struct pmkv_record *r;
+	uint32_t klen;
+	int c;
+
+	if (off % PMKV_REC_ALIGN || off < sizeof(*r) ||
+	    off > t->limit - sizeof(*r))
+		return RACY_BAD;
+	r = (const struct pmkv_record *)(t->base + off);
+	__builtin_prefetch((const char *)r + CACHELINE);
+	__builtin_prefetch((const char *)r + 2 * CACHELINE);
+	klen = LOAD(r->klen);
+	if (klen > PMKV_KEY_MAX || klen > t->limit - off - sizeof(*r))
+		return RACY_BAD;
+	c = key_cmp_bytes(k->p, k->len, rec_key(r), klen);
+	return (c > 0) - (c < 0);	/* memcmp() may say RACY_BAD itself */
+}
+
+int btree_find_racy(const struct btree *t, const struct key *k,
+		    struct ientry *out)
+{
+	uintptr_t top = __atomic_load_n(&t->top, __ATOMIC_ACQUIRE);
+	const void *n = (const void *)(top & ~(uintptr_t)TOP_HEIGHT);
+	int h = (int)(top & TOP_HEIGHT);
+	const struct leaf *l;
+	uint32_t cnt, i;
+
+	if (!n)
+		return 0;
+	prefetch_node(n, h);
+	for (; h > 0; h--) {
+		const struct inner *in = n;
+
+		cnt = LOAD(in->n);
+		if (cnt > INNER_CAP)
+			return RACY_BAD;
+		n = __atomic_load_n(&in->c[inner_child(in, cnt, k)],
+				    __ATOMIC_ACQUIRE);
+		if (!n)
+			return RACY_BAD;	/* a slot not filled yet */
+		prefetch_node(n, h - 1);
+	}
+	l = n;
+	cnt = LOAD(l->n);
+	if (cnt > LEAF_CAP)
+		return RACY_BAD;
+	for (i = pfx_lower(l->pfx, cnt, k->prefix);
+	     i < cnt && LOAD(l->pfx[i]) == k->prefix; i++) {
+		uint64_t off = LOAD(l->e[i].off);
+		int c = cmp_record_racy(t, k, off & ~IE_TOMB);
+
+		if (c == RACY_BAD)
+			return RACY_BAD;
+		if (c < 0)
+			return 0;
+		if (c == 0) {
+			out->off = off;
+			out->count = LOAD(l->e[i].count);
+			out->seg = LOAD(l->e[i].seg);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Nodes an insert may need are allocated before the tree changes, so an
  * allocation failure leaves the tree as it was. Unused ones stay for the
  * next insert.
@@ -218,7 +339,7 @@ struct spares {
 	struct leaf *leaf;
 	struct inner *inner[MAX_HEIGHT + 1];
 	int ninner;
-	uint8_t *rest;		/* room for the longest key's separator bytes */
+	struct sep_rest *rest;	/* room for the longest key's separator bytes */
 };
 
 /* a separator for key bytes kp; exact-size copy, or the spare buffer */
@@ -230,14 +351,15 @@ static void sep_set(struct btree *t, struct spares *spr, struct sep *out,
 	out->rest = NULL;
 	if (klen <= 8)
 		return;
-	out->rest = malloc(klen - 8);
+	out->rest = malloc(sizeof(*out->rest) + klen - 8);
 	if (!out->rest) {
 		/* the spare was allocated up front for exactly this */
 		out->rest = spr->rest;
 		spr->rest = NULL;
 	}
-	memcpy(out->rest, kp + 8, klen - 8);
-	t->bytes += klen - 8;
+	out->rest->len = klen - 8;
+	memcpy(out->rest->b, kp + 8, klen - 8);
+	t->bytes += sizeof(*out->rest) + klen - 8;
 }
 
 struct split {
@@ -334,9 +456,16 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 
 static void inner_set(struct inner *in, uint32_t i, const struct sep *s)
 {
-	in->pfx[i] = s->prefix;
-	in->klen[i] = s->klen;
-	in->rest[i] = s->rest;
+	STORE(in->pfx[i], s->prefix);
+	STORE(in->klen[i], s->klen);
+	PUBLISH(in->rest[i], s->rest);
+}
+
+/* children [0, n) from cs; a reader may be following them */
+static void set_children(struct inner *in, void *const *cs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		PUBLISH(in->c[i], cs[i]);
 }
 
 static void inner_get(const struct inner *in, uint32_t i, struct sep *s)
@@ -359,7 +488,7 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 
 	if (h == 0)
 		return leaf_ins(t, node, edges, k, created, sp, spr);
-	ci = inner_child(in, k);
+	ci = inner_child(in, in->n, k);
 	prefetch_node(in->c[ci], h - 1);
 	e = ins(t, in->c[ci], h - 1,
 		(ci == 0 ? edges & EDGE_FIRST : 0) |
@@ -382,7 +511,7 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 		in->n++;
 		for (i = 0; i < in->n; i++)
 			inner_set(in, i, &ks[i]);
-		memcpy(in->c, cs, (in->n + 1) * sizeof(cs[0]));
+		set_children(in, cs, in->n + 1);
 		return e;
 	}
 	/*
@@ -397,14 +526,15 @@ static struct ientry *ins(struct btree *t, void *node, int h,
 	memset(r, 0, sizeof(*r));
 	half = (edges & EDGE_LAST) && ci == INNER_CAP ? INNER_CAP :
 	       (edges & EDGE_FIRST) && ci == 0 ? 1 : (INNER_CAP + 1) / 2;
-	in->n = half;
-	for (i = 0; i < half; i++)
-		inner_set(in, i, &ks[i]);
-	memcpy(in->c, cs, (half + 1) * sizeof(cs[0]));
+	/* r is complete before in can lead a reader to it */
 	r->n = INNER_CAP - half;
 	for (i = 0; i < r->n; i++)
 		inner_set(r, i, &ks[half + 1 + i]);
-	memcpy(r->c, &cs[half + 1], (r->n + 1) * sizeof(cs[0]));
+	set_children(r, &cs[half + 1], r->n + 1);
+	in->n = half;
+	for (i = 0; i < half; i++)
+		inner_set(in, i, &ks[i]);
+	set_children(in, cs, half + 1);
 	sp->sep = ks[half];
 	sp->right = r;
 	return e;
@@ -448,7 +578,7 @@ static struct spares *spares_get(struct btree *t)
 		s->ninner++;
 	}
 	if (!s->rest) {
-		s->rest = malloc(PMKV_KEY_MAX);
+		s->rest = malloc(sizeof(*s->rest) + PMKV_KEY_MAX);
 		if (!s->rest)
 			return NULL;
 	}
@@ -470,6 +600,7 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 		memset(l, 0, sizeof(*l));
 		t->root = l;
 		t->height = 0;
+		set_top(t);
 	}
 	/*
 	 * Spares are topped up first (usually nothing to do) so the insert
@@ -497,6 +628,7 @@ struct ientry *btree_upsert(struct btree *t, const struct key *k,
 		root->c[1] = sp.right;
 		t->root = root;
 		t->height++;
+		set_top(t);
 	}
 	return e;
 }
@@ -679,6 +811,7 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 	}
 	t->root = nodes[0];
 	t->height = h;
+	set_top(t);
 	t->mods++;
 	free(nodes);
 	free(first);

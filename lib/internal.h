@@ -215,7 +215,9 @@ struct ientry {
 struct btree {
 	void *root;
 	int height;		/* 0: root is a leaf */
+	uintptr_t top;		/* root | height, for readers without the lock */
 	const uint8_t *base;	/* pool base, to read keys of records */
+	uint64_t limit;		/* bytes mapped at base */
 	struct arena *mem;	/* where its nodes come from (shared) */
 	uint64_t bytes;		/* DRAM held by separator copies */
 	void *spares;		/* nodes kept for the next insert */
@@ -230,6 +232,14 @@ struct bt_cursor {
 void btree_init(struct btree *t, const uint8_t *base, struct arena *mem);
 void btree_destroy(struct btree *t);
 struct ientry *btree_find(struct btree *t, const struct key *k);
+/*
+ * btree_find without the shard's lock, a copy of the entry in *out: 1
+ * found, 0 not, RACY_BAD when what it read cannot be a consistent tree.
+ * The answer holds only if the shard's sequence did not move meanwhile.
+ */
+#define RACY_BAD (-2)
+int btree_find_racy(const struct btree *t, const struct key *k,
+		    struct ientry *out);
 /* the entry of k, inserted zeroed if absent; NULL on ENOMEM */
 struct ientry *btree_upsert(struct btree *t, const struct key *k,
 			    bool *created);

@@ -77,8 +77,11 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	if (rc)
 		goto err_close_pool;
 	kv->segment_size = kv->sb->segment_size;
-	for (int i = 0; i < NSHARDS; i++)
+	for (int i = 0; i < NSHARDS; i++) {
 		kv->shards[i].t.base = kv->base;
+		/* format_validate() made sure that much is mapped */
+		kv->shards[i].t.limit = kv->sb->pool_size;
+	}
 	rc = segment_table_init(kv);
 	if (rc)
 		goto err_close_pool;
