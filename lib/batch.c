@@ -223,7 +223,7 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	 */
 	for (unsigned i = 0; i < NSHARDS; i++)
 		if (locked[i])
-			pthread_rwlock_wrlock(&kv->shards[i].lock);
+			shard_write_lock(&kv->shards[i]);
 	for (prepared = 0; prepared < b->n; prepared++) {
 		struct shard *sh = &kv->shards[index_shard_of(&in[prepared].key)];
 		bool created;
@@ -254,7 +254,7 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	}
 	for (unsigned i = 0; i < NSHARDS; i++)
 		if (locked[i])
-			pthread_rwlock_unlock(&kv->shards[i].lock);
+			shard_write_unlock(&kv->shards[i]);
 	if (rc)
 		record_retract(kv, &w->pc, in[0].off);
 out:

@@ -219,7 +219,7 @@ static void publish_copy(struct pmkv *kv, const struct copy *c)
 
 	key_make(&k, rec_key(r), r->klen);
 	sh = &kv->shards[index_shard_of(&k)];
-	pthread_rwlock_wrlock(&sh->lock);
+	shard_write_lock(sh);
 	e = btree_find(&sh->t, &k);
 	/* the entry exists: the original still counts in it */
 	e->count++;
@@ -229,7 +229,7 @@ static void publish_copy(struct pmkv *kv, const struct copy *c)
 	} else {
 		__atomic_fetch_sub(&c->seg->live, c->size, __ATOMIC_RELAXED);
 	}
-	pthread_rwlock_unlock(&sh->lock);
+	shard_write_unlock(sh);
 }
 
 /* step 4 */
@@ -242,13 +242,13 @@ static void forget(struct pmkv *kv, uint64_t off)
 
 	key_make(&k, rec_key(r), r->klen);
 	sh = &kv->shards[index_shard_of(&k)];
-	pthread_rwlock_wrlock(&sh->lock);
+	shard_write_lock(sh);
 	e = btree_find(&sh->t, &k);
 	if (e && --e->count == 0)
 		btree_remove(&sh->t, &k);
 	else if (e && IE_OFF(e) == off)
 		log_err("%s: entry still points into a reclaimed segment", kv->path);
-	pthread_rwlock_unlock(&sh->lock);
+	shard_write_unlock(sh);
 }
 
 /*

@@ -188,9 +188,9 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 
 	__atomic_fetch_add(&s->live, in.size, __ATOMIC_RELAXED);
 	sh = shard_for(kv, k);
-	pthread_rwlock_wrlock(&sh->lock);
+	shard_write_lock(sh);
 	rc = publish_locked(kv, sh, &in);
-	pthread_rwlock_unlock(&sh->lock);
+	shard_write_unlock(sh);
 	if (rc) {
 		/* no memory for the index: take the record back */
 		__atomic_fetch_sub(&s->live, in.size, __ATOMIC_RELAXED);
@@ -239,36 +239,146 @@ static struct ientry *find_live(struct shard *sh,
 	return e;
 }
 
-int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
-	     size_t bufsz, size_t *vlen)
+/*
+ * Reads take no lock first (design.md section 7): they read the tree and
+ * the record, then check that the shard's sequence did not move. After
+ * READ_TRIES tries that met a writer they take the read lock, which waits
+ * for it.
+ */
+#define READ_TRIES 4
+#define TRY_AGAIN 1		/* a writer moved the shard: try again */
+#define TRY_LOCKED 2		/* an error the locked path reports */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/*
+ * A writer in the shard holds it for about a tree insert: wait that long
+ * (spinning, as the read lock would make a sleeping wait of it) for an
+ * even sequence. Odd after that: the caller tries again, then locks.
+ */
+#define READ_SPINS 128
+
+static uint64_t read_begin(const struct shard *sh)
+{
+	uint64_t seq = shard_read_begin(sh);
+
+	for (int i = 0; (seq & 1) && i < READ_SPINS; i++) {
+		cpu_relax();
+		seq = shard_read_begin(sh);
+	}
+	return seq;
+}
+
+/* find_live() without the lock: 1 live, 0 not, -1 when a writer moved the shard */
+static int find_live_try(struct shard *sh, const struct key *k)
+{
+	uint64_t seq = read_begin(sh);
+	struct ientry e;
+	int found;
+
+	if (seq & 1)
+		return -1;
+	racy_begin();
+	found = btree_find_racy(&sh->t, k, &e);
+	racy_end();
+	if (found == RACY_BAD || !shard_read_valid(sh, seq))
+		return -1;
+	return found == 1 && !(e.off & IE_TOMB);
+}
+
+static bool key_is_live(struct shard *sh, const struct key *k)
+{
+	bool found;
+
+	for (int i = 0; i < READ_TRIES; i++) {
+		int rc = find_live_try(sh, k);
+
+		if (rc >= 0)
+			return rc;
+		cpu_relax();
+	}
+	pthread_rwlock_rdlock(&sh->lock);
+	found = find_live(sh, k) != NULL;
+	pthread_rwlock_unlock(&sh->lock);
+	return found;
+}
+
+/*
+ * One try of a get without the lock: 0, -ENOENT or -ENOBUFS as
+ * pmkv_get() returns them (messages left to it), TRY_AGAIN, or
+ * TRY_LOCKED for a record that fails its checks in a quiet shard.
+ * btree_find_racy() bounded the record's header and key; the value is
+ * bounded here, from one copy of the header, before anything is read.
+ */
+static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
+		   void *buf, size_t bufsz, uint32_t *vlen)
+{
+	uint64_t seq = read_begin(sh), off, room;
+	const struct pmkv_record *r;
+	struct pmkv_record h;
+	struct ientry e;
+	int found;
+	uint32_t n;
+
+	if (seq & 1)
+		return TRY_AGAIN;
+	found = btree_find_racy(&sh->t, k, &e);
+	if (found == RACY_BAD)
+		return TRY_AGAIN;
+	if (!found || (e.off & IE_TOMB))
+		return shard_read_valid(sh, seq) ? -ENOENT : TRY_AGAIN;
+	off = IE_OFF(&e);
+	r = kv_ptr(kv, off);
+	memcpy(&h, r, sizeof(h));
+	n = rec_vlen(&h);
+	room = sh->t.limit - off - sizeof(h);
+	if (h.klen != k->len || h.klen > room || n > PMKV_VALUE_MAX ||
+	    n > room - h.klen)
+		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
+	if (bufsz < n) {
+		if (!shard_read_valid(sh, seq))
+			return TRY_AGAIN;
+		*vlen = n;
+		return -ENOBUFS;
+	}
+	/* a checksum over torn bytes proves nothing until seq says quiet */
+	if (rec_csum(&h, rec_key(r), rec_key(r) + h.klen) != h.csum)
+		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
+	if (n)
+		memcpy(buf, rec_key(r) + h.klen, n);
+	if (!shard_read_valid(sh, seq))
+		return TRY_AGAIN;
+	*vlen = n;
+	return 0;
+}
+
+/* pmkv_get() with the shard's read lock */
+static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
+		      void *buf, size_t bufsz, uint32_t *vlen)
 {
 	const struct pmkv_record *r;
 	struct ientry *e;
-	struct shard *sh;
-	struct key k;
 	uint32_t n;
-	int rc;
 
-	rc = key_args(kv, key, klen, &k);
-	if (rc)
-		return rc;
-	if (!buf && bufsz)
-		return pmkv_err(-EINVAL, "buf is NULL with bufsz %zu", bufsz);
-	sh = shard_for(kv, &k);
 	pthread_rwlock_rdlock(&sh->lock);
-	e = find_live(sh, &k);
+	e = find_live(sh, k);
 	if (!e) {
 		pthread_rwlock_unlock(&sh->lock);
-		return err_plain(-ENOENT, "no such key");
+		return -ENOENT;
 	}
 	r = kv_ptr(kv, IE_OFF(e));
 	n = rec_vlen(r);
-	if (vlen)
-		*vlen = n;
+	*vlen = n;
 	if (bufsz < n) {
 		pthread_rwlock_unlock(&sh->lock);
-		return err_quiet(-ENOBUFS, "value of %u bytes, buffer of %zu", n,
-				 bufsz);
+		return -ENOBUFS;
 	}
 	/* a media error must not come back as data */
 	if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
@@ -282,32 +392,64 @@ int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 	if (n)
 		memcpy(buf, rec_val(r), n);
 	pthread_rwlock_unlock(&sh->lock);
-	__atomic_fetch_add(&writer_of_thread(kv)->gets, 1, __ATOMIC_RELAXED);
 	return 0;
+}
+
+int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
+	     size_t bufsz, size_t *vlen)
+{
+	struct shard *sh;
+	struct key k;
+	uint32_t n = 0;
+	int rc, i;
+
+	rc = key_args(kv, key, klen, &k);
+	if (rc)
+		return rc;
+	if (!buf && bufsz)
+		return pmkv_err(-EINVAL, "buf is NULL with bufsz %zu", bufsz);
+	sh = shard_for(kv, &k);
+	for (i = 0; i < READ_TRIES; i++) {
+		racy_begin();
+		rc = get_try(kv, sh, &k, buf, bufsz, &n);
+		racy_end();
+		if (rc != TRY_AGAIN)
+			break;
+		cpu_relax();
+	}
+	if (rc > 0)
+		rc = get_locked(kv, sh, &k, buf, bufsz, &n);
+	if (rc == -ENOENT)
+		return err_plain(-ENOENT, "no such key");
+	if (rc == -ENOBUFS || !rc) {
+		if (vlen)
+			*vlen = n;
+	}
+	if (rc == -ENOBUFS)
+		return err_quiet(-ENOBUFS, "value of %u bytes, buffer of %zu", n,
+				 bufsz);
+	if (!rc)
+		__atomic_fetch_add(&writer_of_thread(kv)->gets, 1,
+				   __ATOMIC_RELAXED);
+	return rc;
 }
 
 int pmkv_exists(struct pmkv *kv, const void *key, size_t klen)
 {
-	struct shard *sh;
 	struct key k;
-	bool found;
 	int rc;
 
 	rc = key_args(kv, key, klen, &k);
 	if (rc)
 		return rc;
-	sh = shard_for(kv, &k);
-	pthread_rwlock_rdlock(&sh->lock);
-	found = find_live(sh, &k) != NULL;
-	pthread_rwlock_unlock(&sh->lock);
-	return found ? 0 : err_plain(-ENOENT, "no such key");
+	return key_is_live(shard_for(kv, &k), &k) ? 0 :
+	       err_plain(-ENOENT, "no such key");
 }
 
 int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
 {
-	struct shard *sh;
 	struct key k;
-	bool found, was_live;
+	bool was_live;
 	int rc;
 
 	rc = key_args(kv, key, klen, &k);
@@ -315,12 +457,8 @@ int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
 		rc = check_writable(kv);
 	if (rc)
 		return rc;
-	sh = shard_for(kv, &k);
 	/* an absent key costs no record */
-	pthread_rwlock_rdlock(&sh->lock);
-	found = find_live(sh, &k) != NULL;
-	pthread_rwlock_unlock(&sh->lock);
-	if (!found)
+	if (!key_is_live(shard_for(kv, &k), &k))
 		return err_plain(-ENOENT, "no such key");
 	rc = write_one(kv, &k, NULL, 0, true, &was_live);
 	if (rc)
