@@ -236,7 +236,8 @@ int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
  * Returns 0, or:
  *   -ENOENT   no such key
  *   -ENOBUFS  bufsz is smaller than the value; *vlen says how much is
- *             needed and buf is unchanged
+ *             needed; buf is unchanged unless writers raced the call
+ *             (it reads without a lock and retries: see pmkv_get(3))
  *   -EINVAL   a bad argument
  *   PMKV_E_CORRUPT  the record fails its checksum (media error)
  * Thread-safe.
