@@ -173,15 +173,29 @@ static uint32_t leaf_lower(const struct btree *t, const struct leaf *l,
 	return i;
 }
 
-/* the child that may hold k among n separators: the first one > k */
-static uint32_t inner_child(const struct inner *in, uint32_t n,
-			    const struct key *k)
+/* inner_child() from separator i on, whose prefix equals k's */
+static __attribute__((noinline)) uint32_t
+inner_child_tied(const struct inner *in, uint32_t n, const struct key *k,
+		 uint32_t i)
 {
-	uint32_t i = pfx_lower(in->pfx, n, k->prefix);
-
 	for (; i < n && LOAD(in->pfx[i]) == k->prefix; i++)
 		if (cmp_sep_full(k, in, i) < 0)
 			return i;
+	return i;
+}
+
+/*
+ * The child that may hold k among n separators: the first one > k. Every
+ * descent calls it at each level: the common case, prefixes that differ,
+ * stays inline.
+ */
+static inline uint32_t inner_child(const struct inner *in, uint32_t n,
+				   const struct key *k)
+{
+	uint32_t i = pfx_lower(in->pfx, n, k->prefix);
+
+	if (i < n && LOAD(in->pfx[i]) == k->prefix)
+		return inner_child_tied(in, n, k, i);
 	return i;
 }
 
