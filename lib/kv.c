@@ -365,6 +365,7 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 {
 	const struct pmkv_record *r;
 	struct ientry *e;
+	uint64_t off;
 	uint32_t n;
 
 	pthread_rwlock_rdlock(&sh->lock);
@@ -373,17 +374,27 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 		pthread_rwlock_unlock(&sh->lock);
 		return -ENOENT;
 	}
-	r = kv_ptr(kv, IE_OFF(e));
+	off = IE_OFF(e);
+	r = kv_ptr(kv, off);
 	n = rec_vlen(r);
+	/*
+	 * A media error must not come back as data, nor as a size to
+	 * allocate, nor make the checksum read past the pool.
+	 */
+	if (n > PMKV_VALUE_MAX || rec_size(r) > sh->t.limit - off) {
+		pthread_rwlock_unlock(&sh->lock);
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: record at offset %llu claims a value of %u bytes, past %s",
+				kv->path, (unsigned long long)off, n,
+				n > PMKV_VALUE_MAX ? "PMKV_VALUE_MAX" :
+						     "the end of the pool");
+	}
 	*vlen = n;
 	if (bufsz < n) {
 		pthread_rwlock_unlock(&sh->lock);
 		return -ENOBUFS;
 	}
-	/* a media error must not come back as data */
 	if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
-		uint64_t off = IE_OFF(e);
-
 		pthread_rwlock_unlock(&sh->lock);
 		return pmkv_err(PMKV_E_CORRUPT,
 				"%s: record at offset %llu fails its checksum",

@@ -14,7 +14,9 @@
  *     and valgrind run this program);
  *   - a value changed on the medium after its put is reported by
  *     pmkv_get() as PMKV_E_CORRUPT with buf unchanged, not returned, and
- *     the key still exists.
+ *     the key still exists; so is a value length changed to more than
+ *     PMKV_VALUE_MAX or past the end of the pool (not -ENOBUFS with a
+ *     size to allocate, not a read out of bounds).
  */
 #include <errno.h>
 
@@ -147,6 +149,23 @@ int main(void)
 	T_ASSERT_MEM_EQ(out, want, sizeof(out));
 	T_ASSERT_OK(pmkv_exists(kv, kb, klen));
 	((uint8_t *)rec_val(r))[5] ^= 0x40;
+	/* a value length the medium changed: not a size to allocate */
+	{
+		struct pmkv_record *w = (struct pmkv_record *)r;
+		uint32_t vf = w->vlen_flags;
+
+		w->vlen_flags = vf | PMKV_REC_VLEN_MASK;
+		vlen = 0;
+		T_EXPECT_ERR(pmkv_get(kv, kb, klen, out, sizeof(out), &vlen),
+			     PMKV_E_CORRUPT, "PMKV_VALUE_MAX");
+		T_ASSERT_EQ(vlen, 0);
+		T_ASSERT_MEM_EQ(out, want, sizeof(out));
+		/* ... nor a read past the pool */
+		w->vlen_flags = (vf & ~PMKV_REC_VLEN_MASK) | (64U << 20);
+		T_EXPECT_ERR(pmkv_get(kv, kb, klen, out, sizeof(out), &vlen),
+			     PMKV_E_CORRUPT, "end of the pool");
+		w->vlen_flags = vf;
+	}
 	T_ASSERT_OK(pmkv_get(kv, kb, klen, out, sizeof(out), &vlen));
 	T_ASSERT_EQ(vlen, 32);
 	memset(want, (int)4242, 32);
