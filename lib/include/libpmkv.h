@@ -239,7 +239,8 @@ int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
  *             needed; buf is unchanged unless writers raced the call
  *             (it reads without a lock and retries: see pmkv_get(3))
  *   -EINVAL   a bad argument
- *   PMKV_E_CORRUPT  the record fails its checksum (media error)
+ *   PMKV_E_CORRUPT  the record fails its checksum or claims a value
+ *                   past PMKV_VALUE_MAX or the pool (media error)
  * Thread-safe.
  */
 int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
