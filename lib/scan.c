@@ -57,10 +57,19 @@ struct cursor {
 	uint64_t peek_prefix;
 };
 
+/*
+ * A heap slot keeps its cursor's prefix: most comparisons then read only
+ * the heap's own 512 bytes, not two cursors and their items.
+ */
+struct heap_slot {
+	uint64_t prefix;	/* cur_prefix() of c[cur] */
+	unsigned cur;
+};
+
 struct pmkv_iter {
 	struct pmkv *kv;
 	struct cursor c[NSHARDS];
-	unsigned heap[NSHARDS];	/* shards with records, smallest key on top */
+	struct heap_slot heap[NSHARDS];	/* shards with records, smallest key on top */
 	unsigned nheap;
 	uint8_t *end;		/* exclusive bound, NULL: none */
 	uint32_t elen;
@@ -230,16 +239,25 @@ static inline uint64_t cur_prefix(const struct cursor *c)
 	return c->peeked ? c->peek_prefix : c->items[c->pos].prefix;
 }
 
-/* the heap's order: prefix, then peeked first, then whole key */
-static bool less(const struct pmkv_iter *it, unsigned a, unsigned b)
+/* slot i now holds cursor cur, at its current position */
+static inline void heap_put(struct pmkv_iter *it, unsigned i, unsigned cur)
 {
-	const struct cursor *ca = &it->c[a], *cb = &it->c[b];
-	uint64_t pa = cur_prefix(ca), pb = cur_prefix(cb);
+	it->heap[i].cur = cur;
+	it->heap[i].prefix = cur_prefix(&it->c[cur]);
+}
+
+/* the heap's order: prefix, then peeked first, then whole key */
+static bool less(const struct pmkv_iter *it, const struct heap_slot *a,
+		 const struct heap_slot *b)
+{
+	const struct cursor *ca, *cb;
 	const uint8_t *ka, *kb;
 	uint32_t la, lb;
 
-	if (pa != pb)
-		return pa < pb;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix;
+	ca = &it->c[a->cur];
+	cb = &it->c[b->cur];
 	if (ca->peeked || cb->peeked)
 		return ca->peeked && !cb->peeked;
 	ka = cur_key(ca, &la);
@@ -250,11 +268,12 @@ static bool less(const struct pmkv_iter *it, unsigned a, unsigned b)
 static void sift_down(struct pmkv_iter *it, unsigned i)
 {
 	for (;;) {
-		unsigned l = 2 * i + 1, r = l + 1, m = i, t;
+		unsigned l = 2 * i + 1, r = l + 1, m = i;
+		struct heap_slot t;
 
-		if (l < it->nheap && less(it, it->heap[l], it->heap[m]))
+		if (l < it->nheap && less(it, &it->heap[l], &it->heap[m]))
 			m = l;
-		if (r < it->nheap && less(it, it->heap[r], it->heap[m]))
+		if (r < it->nheap && less(it, &it->heap[r], &it->heap[m]))
 			m = r;
 		if (m == i)
 			return;
@@ -351,8 +370,8 @@ static void peek_all(struct pmkv_iter *it, const struct key *k)
  */
 static int settle(struct pmkv_iter *it)
 {
-	while (it->nheap && it->c[it->heap[0]].peeked) {
-		unsigned top = it->heap[0];
+	while (it->nheap && it->c[it->heap[0].cur].peeked) {
+		unsigned top = it->heap[0].cur;
 		struct cursor *c = &it->c[top];
 		int rc;
 
@@ -368,6 +387,8 @@ static int settle(struct pmkv_iter *it)
 			return rc;
 		if (!c->n)
 			it->heap[0] = it->heap[--it->nheap];
+		else
+			heap_put(it, 0, top);
 		if (it->nheap)
 			sift_down(it, 0);
 	}
@@ -378,7 +399,7 @@ static int settle(struct pmkv_iter *it)
 static int save_last(struct pmkv_iter *it)
 {
 	uint32_t len;
-	const uint8_t *k = cur_key(&it->c[it->heap[0]], &len);
+	const uint8_t *k = cur_key(&it->c[it->heap[0].cur], &len);
 	int rc = key_keep(&it->last, &it->last_cap, k, len);
 
 	if (rc)
@@ -417,7 +438,7 @@ static int iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
 	peek_all(it, key ? &k : NULL);
 	for (unsigned i = 0; i < NSHARDS; i++)
 		if (it->c[i].peeked) {
-			it->heap[it->nheap++] = i;
+			heap_put(it, it->nheap++, i);
 			it->npeeked++;
 		}
 	for (unsigned i = it->nheap / 2; i-- > 0;)
@@ -457,7 +478,7 @@ int pmkv_iter_next(struct pmkv_iter *it)
 		return pmkv_err(-EINVAL, "iterator is NULL");
 	if (!it->nheap)
 		return err_plain(-ENOENT, "iterator is at the end");
-	top = it->heap[0];
+	top = it->heap[0].cur;
 	c = &it->c[top];
 	if (it->npeeked && (rc = save_last(it))) {
 		it->nheap = 0;
@@ -471,6 +492,10 @@ int pmkv_iter_next(struct pmkv_iter *it)
 		}
 		if (!c->n)
 			it->heap[0] = it->heap[--it->nheap];
+		else
+			heap_put(it, 0, top);
+	} else {
+		heap_put(it, 0, top);
 	}
 	if (it->nheap)
 		sift_down(it, 0);
@@ -492,7 +517,7 @@ int pmkv_iter_key(const struct pmkv_iter *it, const void **key, size_t *klen)
 		return pmkv_err(-EINVAL, "NULL argument");
 	if (!it->nheap)
 		return err_plain(-ENOENT, "iterator is not on a key");
-	*key = cur_key(&it->c[it->heap[0]], &len);
+	*key = cur_key(&it->c[it->heap[0].cur], &len);
 	*klen = len;
 	return 0;
 }
@@ -506,7 +531,7 @@ int pmkv_iter_value(const struct pmkv_iter *it, const void **val,
 		return pmkv_err(-EINVAL, "NULL argument");
 	if (!it->nheap)
 		return err_plain(-ENOENT, "iterator is not on a key");
-	c = &it->c[it->heap[0]];
+	c = &it->c[it->heap[0].cur];
 	*val = c->buf + c->items[c->pos].voff;
 	*vlen = c->items[c->pos].vlen;
 	return 0;
@@ -537,7 +562,7 @@ int pmkv_scan(struct pmkv *kv, const void *start, size_t slen,
 		it->elen = (uint32_t)elen;
 	}
 	for (rc = iter_seek(it, start, slen); rc == 0; rc = pmkv_iter_next(it)) {
-		const struct cursor *c = &it->c[it->heap[0]];
+		const struct cursor *c = &it->c[it->heap[0].cur];
 		const struct item *item = &c->items[c->pos];
 		int stop = cb(c->buf + item->koff, item->klen,
 			      c->buf + item->voff, item->vlen, arg);
