@@ -128,6 +128,13 @@ void rec_prepare(struct pmkv_record *hdr, uint64_t version, uint64_t seg_id,
 		 uint32_t vlen, uint32_t flags, uint32_t batch_count);
 uint64_t rec_csum(const struct pmkv_record *hdr, const void *key,
 		  const void *val);
+/*
+ * The record's lengths are within the limits and its bytes within avail.
+ * Checked before a length read from the medium sizes a copy, an
+ * allocation or a checksum.
+ */
+bool rec_fits(const struct pmkv_record *r, uint64_t avail, uint32_t key_max,
+	      uint32_t value_max);
 /* 0 when a record at p (avail bytes to the segment end) is valid */
 bool rec_valid(const struct pmkv_record *r, uint64_t avail, uint64_t seg_id,
 	       uint32_t key_max, uint32_t value_max);
@@ -440,6 +447,8 @@ struct install {
 	bool was_live;		/* out: the key had a live value before */
 };
 void record_retract(struct pmkv *kv, struct persist_ctx *pc, uint64_t off);
+/* PMKV_E_CORRUPT for an indexed record at off that fails rec_fits() */
+int record_damaged(struct pmkv *kv, const struct pmkv_record *r, uint64_t off);
 int publish_locked(struct pmkv *kv, struct shard *sh, struct install *in);
 int persist_check(struct pmkv *kv, struct persist_ctx *pc);
 int check_kv_args(const void *key, size_t klen);

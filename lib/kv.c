@@ -133,6 +133,18 @@ int publish_locked(struct pmkv *kv, struct shard *sh, struct install *in)
 	return 0;
 }
 
+/*
+ * A record the index points at was whole when it was made durable: lengths
+ * that no longer fit are a media error, and must not size a copy, an
+ * allocation or a checksum.
+ */
+int record_damaged(struct pmkv *kv, const struct pmkv_record *r, uint64_t off)
+{
+	return pmkv_err(PMKV_E_CORRUPT,
+			"%s: record at offset %llu claims a key of %u and a value of %u bytes, past the limits (PMKV_KEY_MAX, PMKV_VALUE_MAX) or the end of the pool",
+			kv->path, (unsigned long long)off, r->klen, rec_vlen(r));
+}
+
 /* after a fence: a failed msync means the medium may not have it */
 int persist_check(struct pmkv *kv, struct persist_ctx *pc)
 {
@@ -320,7 +332,7 @@ static bool key_is_live(struct shard *sh, const struct key *k)
 static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
 		   void *buf, size_t bufsz, uint32_t *vlen)
 {
-	uint64_t seq = read_begin(sh), off, room;
+	uint64_t seq = read_begin(sh), off;
 	const struct pmkv_record *r;
 	struct pmkv_record h;
 	struct ientry e;
@@ -338,9 +350,8 @@ static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
 	r = kv_ptr(kv, off);
 	memcpy(&h, r, sizeof(h));
 	n = rec_vlen(&h);
-	room = sh->t.limit - off - sizeof(h);
-	if (h.klen != k->len || h.klen > room || n > PMKV_VALUE_MAX ||
-	    n > room - h.klen)
+	if (h.klen != k->len ||
+	    !rec_fits(&h, sh->t.limit - off, PMKV_KEY_MAX, PMKV_VALUE_MAX))
 		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
 	if (bufsz < n) {
 		if (!shard_read_valid(sh, seq))
@@ -377,17 +388,10 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 	off = IE_OFF(e);
 	r = kv_ptr(kv, off);
 	n = rec_vlen(r);
-	/*
-	 * A media error must not come back as data, nor as a size to
-	 * allocate, nor make the checksum read past the pool.
-	 */
-	if (n > PMKV_VALUE_MAX || rec_size(r) > sh->t.limit - off) {
+	/* a media error must not come back as data, nor as a size */
+	if (!rec_fits(r, sh->t.limit - off, PMKV_KEY_MAX, PMKV_VALUE_MAX)) {
 		pthread_rwlock_unlock(&sh->lock);
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: record at offset %llu claims a value of %u bytes, past %s",
-				kv->path, (unsigned long long)off, n,
-				n > PMKV_VALUE_MAX ? "PMKV_VALUE_MAX" :
-						     "the end of the pool");
+		return record_damaged(kv, r, off);
 	}
 	*vlen = n;
 	if (bufsz < n) {

@@ -67,21 +67,23 @@ void rec_prepare(struct pmkv_record *hdr, uint64_t version, uint64_t seg_id,
 	hdr->csum = rec_csum(hdr, key, val);
 }
 
+bool rec_fits(const struct pmkv_record *r, uint64_t avail, uint32_t key_max,
+	      uint32_t value_max)
+{
+	return r->klen <= key_max && rec_vlen(r) <= value_max &&
+	       record_size(r->klen, rec_vlen(r)) <= avail;
+}
+
 bool rec_valid(const struct pmkv_record *r, uint64_t avail, uint64_t seg_id,
 	       uint32_t key_max, uint32_t value_max)
 {
-	uint32_t vlen;
-
 	if (avail < sizeof(*r))
 		return false;
 	if (r->version == 0 || r->segment_id != seg_id)
 		return false;
-	vlen = rec_vlen(r);
-	if (r->klen == 0 || r->klen > key_max || vlen > value_max)
+	if (r->klen == 0 || !rec_fits(r, avail, key_max, value_max))
 		return false;
-	if ((r->vlen_flags & PMKV_REC_TOMBSTONE) && vlen)
-		return false;
-	if (record_size(r->klen, vlen) > avail)
+	if ((r->vlen_flags & PMKV_REC_TOMBSTONE) && rec_vlen(r))
 		return false;
 	return rec_csum(r, rec_key(r), rec_val(r)) == r->csum;
 }

@@ -170,16 +170,12 @@ static int refill(struct pmkv_iter *it, unsigned si)
 			c->done = true;
 			break;
 		}
-		need = (size_t)r->klen + rec_vlen(r);
-		/* as in pmkv_get(): a damaged length is no size to allocate */
-		if (r->klen > PMKV_KEY_MAX || rec_vlen(r) > PMKV_VALUE_MAX ||
-		    rec_size(r) > sh->t.limit - offs[i]) {
-			rc = pmkv_err(PMKV_E_CORRUPT,
-				      "%s: record at offset %llu claims a key of %u and a value of %u bytes, past the limits or the pool",
-				      it->kv->path, (unsigned long long)offs[i],
-				      r->klen, rec_vlen(r));
+		if (!rec_fits(r, sh->t.limit - offs[i], PMKV_KEY_MAX,
+			      PMKV_VALUE_MAX)) {
+			rc = record_damaged(it->kv, r, offs[i]);
 			break;
 		}
+		need = (size_t)r->klen + rec_vlen(r);
 		if (used + need > c->cap) {
 			size_t ncap;
 			uint8_t *nb;
