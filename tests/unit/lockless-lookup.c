@@ -9,9 +9,10 @@
  *     of their own) and keys holding zero bytes, btree_find_racy() answers
  *     exactly as btree_find() for every key put and for absent neighbours;
  *   - an entry a torn read could produce -- an offset past the pool, one
- *     not 8-byte aligned, 0, or one whose "record" has a key length past
- *     any limit -- gives RACY_BAD and reads nothing out of bounds (ASan
- *     and valgrind run this program).
+ *     not 8-byte aligned (by 3, and by 4, where a 4-byte-aligned read of
+ *     the key length would look plausible), 0, or one whose "record" has
+ *     a key length past any limit -- gives RACY_BAD and reads nothing
+ *     out of bounds (ASan and valgrind run this program).
  * damaged-record covers what the locked path then reports.
  */
 #include <errno.h>
@@ -122,7 +123,8 @@ int main(void)
 	limit = shard_of(kv, &k)->t.limit;
 	{
 		const uint64_t bad[] = { limit, limit - 8, limit + 4096,
-					 UINT64_MAX - 7, 0, 8, saved + 3, inside };
+					 UINT64_MAX - 7, 0, 8, saved + 3, saved + 4,
+					 inside };
 
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			e->off = bad[i];
