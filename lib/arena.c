@@ -23,7 +23,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "arena.h"
+#include "cacheline.h"
+#include "warm.h"
 
 #define CHUNK_FIRST (64u << 10)
 _Static_assert(ARENA_NODE_MAX <= CHUNK_FIRST / 2, "a chunk holds a node");
@@ -214,7 +216,7 @@ size_t arena_trim(struct arena *a, size_t min_size)
 			uintptr_t lo, hi;
 
 			next = f->next;
-			if (pages_inside(f, sz, &lo, &hi) &&
+			if (warm_pages_inside(f, sz, &lo, &hi) &&
 			    !madvise((void *)lo, hi - lo, MADV_DONTNEED))
 				released += hi - lo;
 		}

@@ -9,14 +9,19 @@
  * the write locks of every shard involved, in shard order, and holds them
  * until all of it is published, so a concurrent get sees all of the batch
  * or none of it. If the index runs out of memory half way, what was added
- * is removed and the batch retracted (record_retract() on its first
- * record), so the commit fails with nothing changed.
+ * is removed and the batch retracted (commit_retract() on its first
+ * record), so the commit fails with nothing changed. commit.c has the
+ * protocol that puts share.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
+#include "commit.h"
 #include "internal.h"
+#include "record.h"
+#include "space.h"
 
 struct op {
 	uint8_t *key;		/* key then value, one allocation */
@@ -73,9 +78,9 @@ static int batch_add(struct pmkv_batch *b, const void *key, size_t klen,
 
 	if (!b)
 		return pmkv_err(-EINVAL, "batch is NULL");
-	rc = check_kv_args(key, klen);
+	rc = args_key(key, klen);
 	if (!rc)
-		rc = check_val_args(val, vlen);
+		rc = args_value(val, vlen);
 	if (rc)
 		return rc;
 	if (b->n == PMKV_BATCH_MAX)
@@ -149,22 +154,109 @@ static void batch_dedup(struct pmkv_batch *b)
 	b->n = out;
 }
 
+/* the shards that keys of b fall in, and whether b only deletes */
+static bool batch_shards(struct pmkv_batch *b, struct install *in,
+			 bool locked[NSHARDS])
+{
+	bool all_deletes = true;
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		key_make(&in[i].key, b->ops[i].key, b->ops[i].klen);
+		locked[shard_of(&in[i].key)] = true;
+		all_deletes &= b->ops[i].tomb;
+	}
+	return all_deletes;
+}
+
+/* append every record of b, back to back, all with c's version */
+static void batch_append(struct pmkv_batch *b, struct commit *c,
+			 struct install *in)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct op *o = &b->ops[i];
+		uint32_t flags = PMKV_REC_BATCH | (o->tomb ? PMKV_REC_TOMBSTONE : 0);
+
+		in[i].size = record_size(o->klen, o->vlen);
+		in[i].off = commit_append(c, o->key, o->klen, o->key + o->klen,
+					  o->vlen, flags, i == 0 ? b->n : 0);
+		in[i].version = c->version;
+		in[i].seg = c->seg;
+		in[i].tomb = o->tomb;
+	}
+}
+
+/*
+ * An entry for every new key of the batch, before anything is published,
+ * so that running out of memory changes nothing: a placeholder is
+ * comparable (its record is written) and has count 0. On -ENOMEM the
+ * placeholders made are removed again.
+ */
+static int batch_placeholders(struct pmkv *kv, struct pmkv_batch *b,
+			      struct install *in)
+{
+	uint32_t made;
+
+	for (made = 0; made < b->n; made++) {
+		struct shard *sh = kv_shard(kv, &in[made].key);
+		bool created;
+		struct ientry *e = btree_upsert(&sh->t, &in[made].key, &created);
+
+		if (!e)
+			break;
+		if (created)
+			e->off = in[made].off;
+	}
+	if (made == b->n)
+		return 0;
+	for (uint32_t i = 0; i < made; i++) {
+		struct shard *sh = kv_shard(kv, &in[i].key);
+		struct ientry *e = btree_find(&sh->t, &in[i].key);
+
+		if (e && e->count == 0)
+			btree_remove(&sh->t, &in[i].key);
+	}
+	return pmkv_err(-ENOMEM, "no memory for the index");
+}
+
+/*
+ * Publish a durable batch: all shards involved, locked in order, until all
+ * of it is published, so that a get sees all of it or none.
+ */
+static int batch_publish(struct pmkv *kv, struct pmkv_batch *b,
+			 struct commit *c, struct install *in,
+			 const bool locked[NSHARDS])
+{
+	int rc;
+
+	for (unsigned i = 0; i < NSHARDS; i++)
+		if (locked[i])
+			shard_write_lock(&kv->shards[i]);
+	rc = batch_placeholders(kv, b, in);
+	if (!rc) {
+		__atomic_fetch_add(&c->seg->live, b->bytes, __ATOMIC_RELAXED);
+		for (uint32_t i = 0; i < b->n; i++)
+			commit_publish_locked(kv, kv_shard(kv, &in[i].key),
+					      &in[i]);
+	}
+	for (unsigned i = 0; i < NSHARDS; i++)
+		if (locked[i])
+			shard_write_unlock(&kv->shards[i]);
+	return rc;
+}
+
 int pmkv_batch_commit(struct pmkv_batch *b)
 {
-	struct install *in = NULL;
 	bool locked[NSHARDS] = { false };
+	struct install *in;
+	struct commit c;
 	struct pmkv *kv;
-	struct writer *w;
-	struct seg *s;
-	uint64_t version, off;
-	uint32_t prepared;
-	bool all_deletes = true;
-	int rc = 0;
+	bool all_deletes;
+	int rc;
 
 	if (!b)
 		return pmkv_err(-EINVAL, "batch is NULL");
 	kv = b->kv;
-	rc = check_writable(kv);
+	rc = args_writable(kv);
 	if (rc)
 		return rc;
 	if (b->n == 0)
@@ -173,97 +265,27 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	in = calloc(b->n, sizeof(*in));
 	if (!in)
 		return pmkv_err(-ENOMEM, "no memory to commit %u operations", b->n);
-
-	for (uint32_t i = 0; i < b->n; i++) {
-		key_make(&in[i].key, b->ops[i].key, b->ops[i].klen);
-		locked[index_shard_of(&in[i].key)] = true;
-		all_deletes &= b->ops[i].tomb;
-	}
-	w = writer_get(kv);
+	all_deletes = batch_shards(b, in, locked);
 	/* may reclaim space, which takes shard locks: before ours */
-	rc = segment_reserve(kv, w, b->bytes, all_deletes, &s);
+	rc = space_begin_commit(kv, &c, b->bytes, all_deletes);
 	if (rc) {
-		writer_put(w);
 		free(in);
 		if (rc == -ENOSPC)
 			return pmkv_err(-ENOSPC, "%s: pool full: no room for a batch of %llu bytes",
 					kv->path, (unsigned long long)b->bytes);
 		return rc;
 	}
-	__atomic_store_n(&w->inflight, __atomic_load_n(&kv->version,
-			 __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
-	version = __atomic_fetch_add(&kv->version, 1, __ATOMIC_SEQ_CST);
-	off = s->off + s->used;
-	for (uint32_t i = 0; i < b->n; i++) {
-		struct op *o = &b->ops[i];
-		struct pmkv_record hdr;
-		uint32_t flags = PMKV_REC_BATCH | (o->tomb ? PMKV_REC_TOMBSTONE : 0);
-
-		rec_prepare(&hdr, version, s->id, o->key, o->klen,
-			    o->key + o->klen, o->vlen, flags, i == 0 ? b->n : 0);
-		rec_write(kv->persist, &w->pc, kv_ptr(kv, off), &hdr, o->key,
-			  o->key + o->klen);
-		in[i].off = off;
-		in[i].size = record_size(o->klen, o->vlen);
-		in[i].version = version;
-		in[i].seg = s;
-		in[i].tomb = o->tomb;
-		off += in[i].size;
-	}
+	batch_append(b, &c, in);
 	/* every record of the batch is durable, or (to recovery) none is */
-	kv->persist->fence(&w->pc);
-	rc = persist_check(kv, &w->pc);
-	if (rc)
-		goto out;
-
-	/*
-	 * All shards involved, locked in order, until all of the batch is
-	 * published: a get sees all of it or none. Entries for new keys are
-	 * made first, so running out of memory changes nothing.
-	 */
-	for (unsigned i = 0; i < NSHARDS; i++)
-		if (locked[i])
-			shard_write_lock(&kv->shards[i]);
-	for (prepared = 0; prepared < b->n; prepared++) {
-		struct shard *sh = &kv->shards[index_shard_of(&in[prepared].key)];
-		bool created;
-		struct ientry *e = btree_upsert(&sh->t, &in[prepared].key, &created);
-
-		if (!e) {
-			rc = pmkv_err(-ENOMEM, "no memory for the index");
-			break;
-		}
-		/* a placeholder: comparable (its record is written), count 0 */
-		if (created)
-			e->off = in[prepared].off;
+	rc = commit_fence(&c);
+	if (!rc) {
+		rc = batch_publish(kv, b, &c, in, locked);
+		if (rc)
+			commit_retract(&c, in[0].off);
 	}
-	if (rc) {
-		for (uint32_t i = 0; i < prepared; i++) {
-			struct shard *sh = &kv->shards[index_shard_of(&in[i].key)];
-			struct ientry *e = btree_find(&sh->t, &in[i].key);
-
-			if (e && e->count == 0)
-				btree_remove(&sh->t, &in[i].key);
-		}
-	} else {
-		__atomic_fetch_add(&s->live, b->bytes, __ATOMIC_RELAXED);
-		for (uint32_t i = 0; i < b->n; i++)
-			publish_locked(kv, &kv->shards[index_shard_of(&in[i].key)],
-				       &in[i]);
-		__atomic_store_n(&s->used, off - s->off, __ATOMIC_RELEASE);
-	}
-	for (unsigned i = 0; i < NSHARDS; i++)
-		if (locked[i])
-			shard_write_unlock(&kv->shards[i]);
-	if (rc)
-		record_retract(kv, &w->pc, in[0].off);
-out:
-	__atomic_store_n(&w->inflight, 0, __ATOMIC_RELEASE);
-	if (s != w->seg)
-		__atomic_store_n(&s->open, false, __ATOMIC_RELEASE);
 	if (!rc)
-		w->puts += b->n;
-	writer_put(w);
+		c.w->puts += b->n;
+	commit_end(&c, rc == 0);
 	free(in);
 	if (!rc)
 		batch_clear(b);

@@ -8,8 +8,8 @@
  * separator never depends on a record that may move or be reclaimed.
  *
  * Deletes do not rebalance: a leaf may become sparse or empty and stays
- * linked; lookups and cursors handle empty leaves. The caller (index.c,
- * kv.c) serialises writers with the shard's lock.
+ * linked; lookups and cursors handle empty leaves. Callers serialise
+ * writers with the shard's lock (shard.h).
  *
  * btree_find_racy() reads without that lock while a writer may be
  * changing the tree (design.md section 7). What makes that safe to do:
@@ -29,7 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arena.h"
+#include "btree.h"
+#include "cacheline.h"
+#include "invariant.h"
+#include "layout.h"
+#include "libpmkv.h"
+#include "record.h"
 
 /*
  * Node layouts keep the 8-byte prefixes in one array at the start of the

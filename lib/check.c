@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "internal.h"
+#include "record.h"
+#include "segment.h"
 
 struct tally {
 	const struct ientry *e;
@@ -62,7 +65,7 @@ static int check_record(struct pmkv *kv, struct tally_map *m, struct seg *s,
 	struct key k;
 
 	key_make(&k, rec_key(r), r->klen);
-	e = btree_find(&kv->shards[index_shard_of(&k)].t, &k);
+	e = btree_find(&kv->shards[shard_of(&k)].t, &k);
 	if (!e)
 		return pmkv_err(PMKV_E_CORRUPT,
 				"check: record at %llu in segment %llu has no index entry",

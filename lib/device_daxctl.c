@@ -7,7 +7,9 @@
 #include <unistd.h>
 #include <daxctl/libdaxctl.h>
 
-#include "internal.h"
+#include "device.h"
+#include "errormsg.h"
+#include "libpmkv.h"
 
 int device_dax_info(const char *path, uint64_t *size, uint64_t *align)
 {

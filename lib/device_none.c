@@ -8,7 +8,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "device.h"
+#include "errormsg.h"
+#include "libpmkv.h"
 
 static int read_u64(dev_t rdev, const char *attr, uint64_t *v)
 {

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "errormsg.h"
+#include "log.h"
 
 /* long enough for two paths and the values that explain a failure */
 #define MSG_MAX 1024

@@ -6,7 +6,9 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "internal.h"
+#include "errormsg.h"
+#include "format.h"
+#include "libpmkv.h"
 
 uint64_t format_super_csum(const struct pmkv_super *sb)
 {

@@ -4,7 +4,8 @@
  *
  * One reclamation at a time (gc_lock). For a victim segment:
  *   1. walk its records; a record the index still points at is live and
- *      is copied, with its version, to the reclamation writer's segment;
+ *      is copied, with its version, through reclamation's commit
+ *      (commit.c: its own writer and reserve segment);
  *      a tombstone that is the last record of its key is dropped instead;
  *   2. ONE fence: the copies are durable;
  *   3. point the index at each copy, unless a newer put replaced the key
@@ -30,7 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
+#include "gc.h"
 #include "internal.h"
+#include "record.h"
+#include "segment.h"
 
 struct copy {
 	uint64_t old_off, new_off, size;
@@ -73,101 +78,13 @@ static struct seg *pick_victim(struct pmkv *kv)
 	return best;
 }
 
-/* room for n bytes in the reclamation writer's segment */
-static int gc_room(struct pmkv *kv, uint64_t n, struct seg **out)
-{
-	struct writer *w = &kv->gcw;
-
-	if (w->seg && w->seg->used + n <= w->seg->size) {
-		*out = w->seg;
-		return 0;
-	}
-	if (w->seg) {
-		__atomic_store_n(&w->seg->open, false, __ATOMIC_RELEASE);
-		w->seg = NULL;
-	}
-	if (kv->reserve) {
-		w->seg = kv->reserve;
-		kv->reserve = NULL;
-	} else {
-		int rc = segment_alloc(kv, kv->segment_size, &w->seg);
-
-		if (rc)
-			return rc;
-	}
-	if (w->seg->used + n > w->seg->size)
-		return -ENOSPC;
-	*out = w->seg;
-	return 0;
-}
-
-/*
- * At open: segments that hold no record (the reserves of the last run, or
- * segments allocated just before a crash) become this run's reserves, and
- * any others go back to libpmemobj; the newest segment with room left
- * becomes the opening thread's writer's. Opening a pool again and again,
- * as a command-line tool does, then costs no space. Appending after the
- * last valid record is what a writer does anyway: whatever lies beyond it
- * is invalid to recovery.
- */
-void gc_adopt_empty(struct pmkv *kv)
-{
-	struct writer *w = writer_of_thread(kv);
-	struct seg *newest = NULL;
-
-	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
-		struct seg *s = kv->segs[i];
-
-		if (!s || s->used != PMKV_SEGMENT_DATA || s->open)
-			continue;
-		if (s->size == kv->segment_size && !kv->reserve) {
-			s->open = true;
-			kv->reserve = s;
-		} else if (s->size == kv->segment_size && !kv->del_reserve) {
-			s->open = true;
-			kv->del_reserve = s;
-		} else {
-			segment_free(kv, s);
-		}
-	}
-	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
-		struct seg *s = kv->segs[i];
-
-		if (s && !s->open && s->size == kv->segment_size &&
-		    s->size - s->used >= s->size / 4 &&
-		    (!newest || s->id > newest->id))
-			newest = s;
-	}
-	if (newest && !w->seg) {
-		newest->open = true;
-		w->seg = newest;
-	}
-}
-
-/* reclamation's segment first, then the deletes' one; both allocated open */
-int gc_refill_reserve(struct pmkv *kv)
-{
-	int rc;
-
-	if (!kv->reserve) {
-		rc = segment_alloc(kv, kv->segment_size, &kv->reserve);
-		if (rc)
-			return rc;
-	}
-	if (!kv->del_reserve)
-		return segment_alloc(kv, kv->segment_size, &kv->del_reserve);
-	return 0;
-}
-
-/* step 1 for one record: copy it if it is live; false on no room */
-static int consider(struct pmkv *kv, struct seg *victim, uint64_t off,
+/* step 1 for one record: copy it if it is live */
+static int consider(struct pmkv *kv, struct commit *cm, uint64_t off,
 		    uint64_t min_inflight, struct copy *c, bool *copied)
 {
 	const struct pmkv_record *r = kv_ptr(kv, off);
-	struct pmkv_record hdr;
 	struct ientry *e;
 	struct shard *sh;
-	struct seg *to;
 	struct key k;
 	bool head, tomb = false;
 	uint32_t count = 0;
@@ -175,7 +92,7 @@ static int consider(struct pmkv *kv, struct seg *victim, uint64_t off,
 
 	*copied = false;
 	key_make(&k, rec_key(r), r->klen);
-	sh = &kv->shards[index_shard_of(&k)];
+	sh = kv_shard(kv, &k);
 	pthread_rwlock_rdlock(&sh->lock);
 	e = btree_find(&sh->t, &k);
 	head = e && IE_OFF(e) == off;
@@ -184,27 +101,17 @@ static int consider(struct pmkv *kv, struct seg *victim, uint64_t off,
 		count = e->count;
 	}
 	pthread_rwlock_unlock(&sh->lock);
-	(void)victim;
 	if (!head)
 		return 0;
 	if (tomb && count == 1 && r->version < min_inflight)
 		return 0;	/* the last record of a deleted key: drop it */
 
-	c->size = rec_size(r);
-	rc = gc_room(kv, c->size, &to);
+	rc = commit_copy(cm, r, &c->seg, &c->new_off);
 	if (rc)
 		return rc;
 	c->old_off = off;
-	c->new_off = to->off + to->used;
-	c->seg = to;
+	c->size = rec_size(r);
 	c->tomb = tomb;
-	/* a copy is a plain record: its batch, if any, committed long ago */
-	rec_prepare(&hdr, r->version, to->id, rec_key(r), r->klen, rec_val(r),
-		    rec_vlen(r), tomb ? PMKV_REC_TOMBSTONE : 0, 0);
-	rec_write(kv->persist, &kv->gcw.pc, kv_ptr(kv, c->new_off), &hdr,
-		  rec_key(r), rec_val(r));
-	to->used += c->size;
-	__atomic_fetch_add(&to->live, c->size, __ATOMIC_RELAXED);
 	*copied = true;
 	return 0;
 }
@@ -218,10 +125,11 @@ static void publish_copy(struct pmkv *kv, const struct copy *c)
 	struct key k;
 
 	key_make(&k, rec_key(r), r->klen);
-	sh = &kv->shards[index_shard_of(&k)];
+	sh = kv_shard(kv, &k);
 	shard_write_lock(sh);
 	e = btree_find(&sh->t, &k);
 	/* the entry exists: the original still counts in it */
+	PMKV_ASSERT(e && e->count > 0);
 	e->count++;
 	if (IE_OFF(e) == c->old_off) {
 		e->off = c->new_off | (c->tomb ? IE_TOMB : 0);
@@ -241,7 +149,7 @@ static void forget(struct pmkv *kv, uint64_t off)
 	struct key k;
 
 	key_make(&k, rec_key(r), r->klen);
-	sh = &kv->shards[index_shard_of(&k)];
+	sh = kv_shard(kv, &k);
 	shard_write_lock(sh);
 	e = btree_find(&sh->t, &k);
 	if (e && --e->count == 0)
@@ -251,52 +159,54 @@ static void forget(struct pmkv *kv, uint64_t off)
 	shard_write_unlock(sh);
 }
 
+/* room for one more copy in *copies; -ENOMEM with the message */
+static int copies_grow(struct copy **copies, size_t n, size_t *cap)
+{
+	size_t ncap = *cap ? *cap * 2 : 256;
+	struct copy *m;
+
+	if (n < *cap)
+		return 0;
+	m = realloc(*copies, ncap * sizeof(*m));
+	if (!m)
+		return pmkv_err(-ENOMEM, "no memory to reclaim space");
+	*copies = m;
+	*cap = ncap;
+	return 0;
+}
+
 /*
- * Reclaim one segment. 0 when one was freed; -ENOSPC when no segment has
- * anything to reclaim or there is no room to copy to.
+ * Steps 1 to 3, as one commit: copy the victim's live records, fence,
+ * publish the copies. The bytes copied in *copied_bytes. On an error the
+ * victim stays: what was copied is consistent either way.
  */
-int gc_collect(struct pmkv *kv)
+static int copy_forward(struct pmkv *kv, struct seg *victim,
+			uint64_t *copied_bytes)
 {
 	struct copy *copies = NULL;
 	size_t ncopies = 0, cap = 0;
-	uint64_t min_inflight, off, copied_bytes = 0;
-	struct seg *victim;
+	uint64_t min_inflight, off;
+	struct commit cm;
 	int rc = 0;
 
-	pthread_mutex_lock(&kv->gc_lock);
-	victim = pick_victim(kv);
-	if (!victim) {
-		pthread_mutex_unlock(&kv->gc_lock);
-		return -ENOSPC;
-	}
-	pthread_mutex_lock(&kv->gcw.lock);
-	min_inflight = writer_min_inflight(kv);
+	commit_begin_reclaim(kv, &cm);
+	min_inflight = writer_min_inflight(kv->writers);
 	for (off = victim->off + PMKV_SEGMENT_DATA;
 	     off < victim->off + victim->used;
 	     off += rec_size(kv_ptr(kv, off))) {
 		bool copied;
 
-		if (ncopies == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct copy *n = realloc(copies, ncap * sizeof(*n));
-
-			if (!n) {
-				rc = pmkv_err(-ENOMEM, "no memory to reclaim space");
-				break;
-			}
-			copies = n;
-			cap = ncap;
-		}
-		rc = consider(kv, victim, off, min_inflight, &copies[ncopies],
+		rc = copies_grow(&copies, ncopies, &cap);
+		if (rc)
+			break;
+		rc = consider(kv, &cm, off, min_inflight, &copies[ncopies],
 			      &copied);
 		if (rc)
 			break;
 		if (copied)
-			copied_bytes += copies[ncopies++].size;
+			*copied_bytes += copies[ncopies++].size;
 	}
-	/* the copies must be durable before the index points at them */
-	kv->persist->fence(&kv->gcw.pc);
-	if (persist_check(kv, &kv->gcw.pc)) {
+	if (commit_fence(&cm)) {
 		/* not known durable: keep the originals, publish nothing */
 		rc = PMKV_E_POISONED;
 		for (size_t i = 0; i < ncopies; i++)
@@ -306,13 +216,29 @@ int gc_collect(struct pmkv *kv)
 	}
 	for (size_t i = 0; i < ncopies; i++)
 		publish_copy(kv, &copies[i]);
-	pthread_mutex_unlock(&kv->gcw.lock);
+	commit_end_reclaim(&cm);
 	free(copies);
+	return rc;
+}
+
+int gc_collect(struct pmkv *kv)
+{
+	uint64_t off, copied_bytes = 0;
+	struct seg *victim;
+	int rc;
+
+	pthread_mutex_lock(&kv->gc_lock);
+	victim = pick_victim(kv);
+	if (!victim) {
+		pthread_mutex_unlock(&kv->gc_lock);
+		return -ENOSPC;
+	}
+	rc = copy_forward(kv, victim, &copied_bytes);
 	if (rc) {
-		/* the victim stays: what was copied is consistent either way */
 		pthread_mutex_unlock(&kv->gc_lock);
 		return rc;
 	}
+	/* steps 4 and 5 */
 	for (off = victim->off + PMKV_SEGMENT_DATA;
 	     off < victim->off + victim->used;
 	     off += rec_size(kv_ptr(kv, off)))
@@ -320,7 +246,7 @@ int gc_collect(struct pmkv *kv)
 	segment_free(kv, victim);
 	kv->gc_runs++;
 	kv->gc_bytes_copied += copied_bytes;
-	gc_refill_reserve(kv);
+	segment_reserves_refill(kv);
 	pthread_mutex_unlock(&kv->gc_lock);
 	return 0;
 }

@@ -1,50 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * kv.c -- put, get, delete, exists: the commit protocol
+ * kv.c -- put, get, delete, exists
  *
- * A put or delete:
- *   1. takes its writer and room in the writer's open segment;
- *   2. takes a version from kv->version (after announcing a lower bound of
- *      it in writer->inflight, for reclamation: see gc.c);
- *   3. writes the record (header, key, value) with flushing stores;
- *   4. ONE fence: the record is durable. Nothing else was written, so a
- *      crash before the fence leaves at most this one record torn, which
- *      recovery tells by its checksum and ignores;
- *   5. publishes it in the DRAM index under the shard's write lock, unless
- *      a newer version of the key got there first. If the index has no
- *      memory for it, the record is retracted (record_retract()) and the
- *      put fails with -ENOMEM.
- * The put is acknowledged after 5, so what a reader sees is always durable.
- * The writer's lock is held through 5: a segment closes only when its
- * writer moves on, and then every record in it is in the index, which
- * reclamation relies on.
+ * Puts and deletes are commits of one record (commit.c says how they are
+ * made durable and published). Gets and exists read the index without a
+ * lock first (design.md section 7) and fall back to the shard's read lock.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "args.h"
+#include "commit.h"
 #include "internal.h"
-
-int check_kv_args(const void *key, size_t klen)
-{
-	if (!key)
-		return pmkv_err(-EINVAL, "key is NULL");
-	if (klen == 0)
-		return pmkv_err(-EINVAL, "key is empty");
-	if (klen > PMKV_KEY_MAX)
-		return pmkv_err(-EINVAL, "key of %zu bytes; the limit is %u", klen,
-				PMKV_KEY_MAX);
-	return 0;
-}
-
-int check_val_args(const void *val, size_t vlen)
-{
-	if (vlen > PMKV_VALUE_MAX)
-		return pmkv_err(-EINVAL, "value of %zu bytes; the limit is %u",
-				vlen, PMKV_VALUE_MAX);
-	if (!val && vlen)
-		return pmkv_err(-EINVAL, "val is NULL with %zu bytes", vlen);
-	return 0;
-}
+#include "record.h"
+#include "space.h"
 
 /* the checks every keyed call starts with, and the key made */
 static int key_args(struct pmkv *kv, const void *key, size_t klen,
@@ -54,171 +23,55 @@ static int key_args(struct pmkv *kv, const void *key, size_t klen,
 
 	if (!kv)
 		return pmkv_err(-EINVAL, "kv is NULL");
-	rc = check_kv_args(key, klen);
+	rc = args_key(key, klen);
 	if (rc)
 		return rc;
 	key_make(k, key, klen);
 	return 0;
 }
 
-int check_writable(struct pmkv *kv)
-{
-	if (kv->rdonly)
-		return pmkv_err(-EROFS, "%s: opened read-only", kv->path);
-	if (__atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED))
-		return pmkv_err(PMKV_E_POISONED,
-				"%s: an earlier durable write failed", kv->path);
-	return 0;
-}
-
-static inline struct shard *shard_for(struct pmkv *kv, const struct key *k)
-{
-	return &kv->shards[index_shard_of(k)];
-}
-
-/*
- * Make a durable record that will not be published invalid, so recovery
- * does not bring it back: its version becomes 0 with one 8-byte store.
- * It is the last record of its segment (the caller does not advance the
- * segment's end), so no valid record follows it.
- */
-void record_retract(struct pmkv *kv, struct persist_ctx *pc, uint64_t off)
-{
-	struct pmkv_record *r = kv_ptr(kv, off);
-
-	__atomic_store_n(&r->version, 0, __ATOMIC_RELAXED);
-	persist_range(kv->persist, pc, &r->version, sizeof(r->version));
-	/* if even that failed, recovery may find the record: refuse writes */
-	persist_check(kv, pc);
-}
-
-/*
- * Publish a durable record; the shard's write lock is held. The record's
- * bytes were already added to its segment's live count. An entry with
- * count 0 is a batch's placeholder (batch.c), made for this record.
- * Returns 0 or -ENOMEM, with nothing changed.
- */
-int publish_locked(struct pmkv *kv, struct shard *sh, struct install *in)
-{
-	const struct pmkv_record *old;
-	struct ientry *e;
-	bool created;
-
-	e = btree_upsert(&sh->t, &in->key, &created);
-	if (!e)
-		return pmkv_err(-ENOMEM, "no memory for the index");
-	if (e->count == 0) {
-		e->off = in->off | (in->tomb ? IE_TOMB : 0);
-		e->count = 1;
-		e->seg = in->seg->slot;
-		in->was_live = false;
-		if (!in->tomb)
-			sh->nkeys++;
-		return 0;
-	}
-	e->count++;
-	old = kv_ptr(kv, IE_OFF(e));
-	in->was_live = !(e->off & IE_TOMB);
-	if (old->version < in->version) {
-		struct seg *os = kv->segs[e->seg];
-
-		__atomic_fetch_sub(&os->live, rec_size(old), __ATOMIC_RELAXED);
-		e->off = in->off | (in->tomb ? IE_TOMB : 0);
-		e->seg = in->seg->slot;
-		sh->nkeys += (uint64_t)!in->tomb - (uint64_t)in->was_live;
-	} else {
-		/* a newer version won the race: ours is dead on arrival */
-		__atomic_fetch_sub(&in->seg->live, in->size, __ATOMIC_RELAXED);
-	}
-	return 0;
-}
-
-/*
- * A record the index points at was whole when it was made durable: lengths
- * that no longer fit are a media error, and must not size a copy, an
- * allocation or a checksum.
- */
-int record_damaged(struct pmkv *kv, const struct pmkv_record *r, uint64_t off)
-{
-	return pmkv_err(PMKV_E_CORRUPT,
-			"%s: record at offset %llu claims a key of %u and a value of %u bytes, past the limits (PMKV_KEY_MAX, PMKV_VALUE_MAX) or the end of the pool",
-			kv->path, (unsigned long long)off, r->klen, rec_vlen(r));
-}
-
-/* after a fence: a failed msync means the medium may not have it */
-int persist_check(struct pmkv *kv, struct persist_ctx *pc)
-{
-	int e = pc->error;
-
-	if (!e)
-		return 0;
-	pc->error = 0;
-	__atomic_store_n(&kv->poisoned, 1, __ATOMIC_RELEASE);
-	return pmkv_err(PMKV_E_POISONED,
-			"%s: making a write durable failed (%s); the handle refuses writes from now on",
-			kv->path, strerror(e));
-}
-
+/* a put (tomb false) or a delete of k, as one commit */
 static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 		     uint32_t vlen, bool tomb, bool *was_live)
 {
 	struct install in = { .key = *k, .tomb = tomb };
-	struct pmkv_record hdr;
-	struct writer *w;
+	struct commit c;
 	struct shard *sh;
-	struct seg *s;
 	int rc;
 
 	in.size = record_size(k->len, vlen);
-	w = writer_get(kv);
-	rc = segment_reserve(kv, w, in.size, tomb, &s);
-	if (rc) {
-		writer_put(w);
-		if (rc == -ENOSPC)
-			return pmkv_err(-ENOSPC,
-					"%s: pool full: no room for a record of %llu bytes",
-					kv->path, (unsigned long long)in.size);
+	rc = space_begin_commit(kv, &c, in.size, tomb);
+	if (rc == -ENOSPC)
+		return pmkv_err(-ENOSPC,
+				"%s: pool full: no room for a record of %llu bytes",
+				kv->path, (unsigned long long)in.size);
+	if (rc)
 		return rc;
-	}
-	/* announce a lower bound before taking the version: see gc.c */
-	__atomic_store_n(&w->inflight, __atomic_load_n(&kv->version,
-			 __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
-	in.version = __atomic_fetch_add(&kv->version, 1, __ATOMIC_SEQ_CST);
-	in.seg = s;
-	in.off = s->off + s->used;
-	rec_prepare(&hdr, in.version, s->id, k->p, k->len, val, vlen,
-		    tomb ? PMKV_REC_TOMBSTONE : 0, 0);
-	rec_write(kv->persist, &w->pc, kv_ptr(kv, in.off), &hdr, k->p, val);
-	/*
-	 * The record must be durable before the index points at it: a reader
-	 * must never see what a crash could take away.
-	 */
-	kv->persist->fence(&w->pc);
-	rc = persist_check(kv, &w->pc);
+	in.version = c.version;
+	in.seg = c.seg;
+	in.off = commit_append(&c, k->p, k->len, val, vlen,
+			       tomb ? PMKV_REC_TOMBSTONE : 0, 0);
+	rc = commit_fence(&c);
 	if (rc)
 		goto out;	/* on media or not: recovery decides, as for a crash */
 
-	__atomic_fetch_add(&s->live, in.size, __ATOMIC_RELAXED);
-	sh = shard_for(kv, k);
+	__atomic_fetch_add(&c.seg->live, in.size, __ATOMIC_RELAXED);
+	sh = kv_shard(kv, k);
 	shard_write_lock(sh);
-	rc = publish_locked(kv, sh, &in);
+	rc = commit_publish_locked(kv, sh, &in);
 	shard_write_unlock(sh);
 	if (rc) {
 		/* no memory for the index: take the record back */
-		__atomic_fetch_sub(&s->live, in.size, __ATOMIC_RELAXED);
-		record_retract(kv, &w->pc, in.off);
+		__atomic_fetch_sub(&c.seg->live, in.size, __ATOMIC_RELAXED);
+		commit_retract(&c, in.off);
 		goto out;
 	}
-	__atomic_store_n(&s->used, s->used + in.size, __ATOMIC_RELEASE);
 	if (tomb)
-		w->deletes++;
+		c.w->deletes++;
 	else
-		w->puts++;
+		c.w->puts++;
 out:
-	__atomic_store_n(&w->inflight, 0, __ATOMIC_RELEASE);
-	if (s != w->seg)
-		__atomic_store_n(&s->open, false, __ATOMIC_RELEASE);
-	writer_put(w);
+	commit_end(&c, rc == 0);
 	*was_live = in.was_live;
 	return rc;
 }
@@ -232,9 +85,9 @@ int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
 
 	rc = key_args(kv, key, klen, &k);
 	if (!rc)
-		rc = check_val_args(val, vlen);
+		rc = args_value(val, vlen);
 	if (!rc)
-		rc = check_writable(kv);
+		rc = args_writable(kv);
 	if (rc)
 		return rc;
 	return write_one(kv, &k, val, (uint32_t)vlen, false, &was_live);
@@ -297,9 +150,9 @@ static int find_live_try(struct shard *sh, const struct key *k)
 
 	if (seq & 1)
 		return -1;
-	racy_begin();
+	shard_racy_begin();
 	found = btree_find_racy(&sh->t, k, &e);
-	racy_end();
+	shard_racy_end();
 	if (found == RACY_BAD || !shard_read_valid(sh, seq))
 		return -1;
 	return found == 1 && !(e.off & IE_TOMB);
@@ -391,7 +244,7 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 	/* a media error must not come back as data, nor as a size */
 	if (!rec_fits(r, sh->t.limit - off, PMKV_KEY_MAX, PMKV_VALUE_MAX)) {
 		pthread_rwlock_unlock(&sh->lock);
-		return record_damaged(kv, r, off);
+		return rec_damaged(kv->path, r, off);
 	}
 	*vlen = n;
 	if (bufsz < n) {
@@ -423,11 +276,11 @@ int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 		return rc;
 	if (!buf && bufsz)
 		return pmkv_err(-EINVAL, "buf is NULL with bufsz %zu", bufsz);
-	sh = shard_for(kv, &k);
+	sh = kv_shard(kv, &k);
 	for (i = 0; i < READ_TRIES; i++) {
-		racy_begin();
+		shard_racy_begin();
 		rc = get_try(kv, sh, &k, buf, bufsz, &n);
-		racy_end();
+		shard_racy_end();
 		if (rc != TRY_AGAIN)
 			break;
 		cpu_relax();
@@ -444,7 +297,7 @@ int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 		return err_quiet(-ENOBUFS, "value of %u bytes, buffer of %zu", n,
 				 bufsz);
 	if (!rc)
-		__atomic_fetch_add(&writer_of_thread(kv)->gets, 1,
+		__atomic_fetch_add(&writer_of_thread(kv->writers)->gets, 1,
 				   __ATOMIC_RELAXED);
 	return rc;
 }
@@ -457,7 +310,7 @@ int pmkv_exists(struct pmkv *kv, const void *key, size_t klen)
 	rc = key_args(kv, key, klen, &k);
 	if (rc)
 		return rc;
-	return key_is_live(shard_for(kv, &k), &k) ? 0 :
+	return key_is_live(kv_shard(kv, &k), &k) ? 0 :
 	       err_plain(-ENOENT, "no such key");
 }
 
@@ -469,11 +322,11 @@ int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
 
 	rc = key_args(kv, key, klen, &k);
 	if (!rc)
-		rc = check_writable(kv);
+		rc = args_writable(kv);
 	if (rc)
 		return rc;
 	/* an absent key costs no record */
-	if (!key_is_live(shard_for(kv, &k), &k))
+	if (!key_is_live(kv_shard(kv, &k), &k))
 		return err_plain(-ENOENT, "no such key");
 	rc = write_one(kv, &k, NULL, 0, true, &was_live);
 	if (rc)

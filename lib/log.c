@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "log.h"
 
 int log_level = PMKV_LOG_ERR - 1;	/* silent */
 static pmkv_log_fn log_fn;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "persist.h"
 
 /* pmem: flushes from user space, a fence (sfence) makes them durable */
 static void pmem_copy(struct persist_ctx *c, void *dst, const void *src,
@@ -102,3 +103,16 @@ const struct persist_ops persist_msync = {
 	.fence = msync_fence,
 	.name = "msync (page cache)",
 };
+
+int persist_check(struct pmkv *kv, struct persist_ctx *pc)
+{
+	int e = pc->error;
+
+	if (!e)
+		return 0;
+	pc->error = 0;
+	__atomic_store_n(&kv->poisoned, 1, __ATOMIC_RELEASE);
+	return pmkv_err(PMKV_E_POISONED,
+			"%s: making a write durable failed (%s); the handle refuses writes from now on",
+			kv->path, strerror(e));
+}

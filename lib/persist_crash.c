@@ -16,9 +16,10 @@
  *
  * Sites are named from the program's ELF symbol table (.symtab, static
  * functions included), walking the stack past persist.c's strategy
- * functions and rec_write(): "write_one", "pmkv_batch_commit",
- * "gc_collect", "segment_alloc", and for libpmemobj's persists the pmkv
- * function that called into libpmemobj.
+ * functions, rec_write() and the commit protocol (commit.c): "write_one",
+ * "pmkv_batch_commit", "gc_collect", "segment_alloc" (or a static helper
+ * of theirs that the compiler did not inline), and for libpmemobj's
+ * persists the pmkv function that called into libpmemobj.
  *
  * Not for production: nothing here is fast, and a failure to find the
  * real libpmem aborts.
@@ -256,12 +257,15 @@ static const char *cr_sym_of(uintptr_t a)
 	return own.syms[lo - 1].name;
 }
 
-/* frames that say how, not who: this file, persist.c, rec_write() */
+/*
+ * frames that say how, not who: this file, persist.c, rec_write(), and
+ * the commit protocol (commit.c), whose callers are the sites
+ */
 static bool cr_plumbing(const char *name)
 {
 	return !strncmp(name, "cr_", 3) || !strncmp(name, "pmem_", 5) ||
 	       !strncmp(name, "msync_", 6) || !strcmp(name, "rec_write") ||
-	       !strcmp(name, "persist_range");
+	       !strcmp(name, "persist_range") || !strncmp(name, "commit_", 7);
 }
 
 /* the first pmkv function up the stack that is not plumbing */

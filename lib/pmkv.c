@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pool.h"
+#include "recovery.h"
+#include "segment.h"
 
 void pmkv_version(int *major, int *minor)
 {
@@ -96,8 +99,8 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 		/* without it, puts fault: not fatal */
 		if (!(kv->flags & PMKV_F_NO_HELPER) && !warm_start(&kv->warm))
 			kv->nodes.warm = &kv->warm;
-		gc_adopt_empty(kv);
-		gc_refill_reserve(kv);
+		segment_adopt_empty(kv);
+		segment_reserves_refill(kv);
 	}
 	log_info("%s: opened, %s, %llu records recovered in %llu us", path,
 		 kv->persist->name, (unsigned long long)kv->recovered_records,

@@ -25,7 +25,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "device.h"
+#include "format.h"
 #include "internal.h"
+#include "pool.h"
 
 /* libpmemobj format 6 (PMDK 1.x): where its header keeps what we read */
 #define PMDK_SIGNATURE "PMEMOBJ"

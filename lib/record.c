@@ -4,30 +4,9 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "internal.h"
-
-uint64_t key_prefix(const void *k, size_t len)
-{
-	uint8_t b[8] = { 0 };
-
-	memcpy(b, k, len < 8 ? len : 8);
-	return ((uint64_t)b[0] << 56) | ((uint64_t)b[1] << 48) |
-	       ((uint64_t)b[2] << 40) | ((uint64_t)b[3] << 32) |
-	       ((uint64_t)b[4] << 24) | ((uint64_t)b[5] << 16) |
-	       ((uint64_t)b[6] << 8) | (uint64_t)b[7];
-}
-
-/* memcmp order, a shorter key first on a common prefix */
-int key_cmp_bytes(const uint8_t *a, uint32_t alen, const uint8_t *b,
-		  uint32_t blen)
-{
-	uint32_t n = alen < blen ? alen : blen;
-	int c = n ? memcmp(a, b, n) : 0;
-
-	if (c)
-		return c;
-	return (alen > blen) - (alen < blen);
-}
+#include "errormsg.h"
+#include "libpmkv.h"
+#include "record.h"
 
 /* the checksum covers everything after the csum field */
 uint64_t rec_csum(const struct pmkv_record *hdr, const void *key,
@@ -86,6 +65,18 @@ bool rec_valid(const struct pmkv_record *r, uint64_t avail, uint64_t seg_id,
 	if ((r->vlen_flags & PMKV_REC_TOMBSTONE) && rec_vlen(r))
 		return false;
 	return rec_csum(r, rec_key(r), rec_val(r)) == r->csum;
+}
+
+/*
+ * A record the index points at was whole when it was made durable: lengths
+ * that no longer fit are a media error, and must not size a copy, an
+ * allocation or a checksum.
+ */
+int rec_damaged(const char *path, const struct pmkv_record *r, uint64_t off)
+{
+	return pmkv_err(PMKV_E_CORRUPT,
+			"%s: record at offset %llu claims a key of %u and a value of %u bytes, past the limits (PMKV_KEY_MAX, PMKV_VALUE_MAX) or the end of the pool",
+			path, (unsigned long long)off, r->klen, rec_vlen(r));
 }
 
 void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,

@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "record.h"
+#include "recovery.h"
+#include "segment.h"
 
 #define MAX_THREADS 8
 
@@ -138,7 +141,7 @@ static int collect(struct rctx *c, unsigned t, struct seg *s,
 	if (r->version > c->scratch[t].max_version)
 		c->scratch[t].max_version = r->version;
 	c->scratch[t].records++;
-	return push(&c->kv->nodes, &c->vecs[t][index_shard_of(&k)], &it);
+	return push(&c->kv->nodes, &c->vecs[t][shard_of(&k)], &it);
 }
 
 /*

@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "internal.h"
+#include "record.h"
 
 /* records per refill: one on the first (a seek may read one key), more later */
 #define REFILL_FIRST 1
@@ -172,7 +174,7 @@ static int refill(struct pmkv_iter *it, unsigned si)
 		}
 		if (!rec_fits(r, sh->t.limit - offs[i], PMKV_KEY_MAX,
 			      PMKV_VALUE_MAX)) {
-			rc = record_damaged(it->kv, r, offs[i]);
+			rc = rec_damaged(it->kv->path, r, offs[i]);
 			break;
 		}
 		need = (size_t)r->klen + rec_vlen(r);
@@ -454,7 +456,7 @@ int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
 	if (!it)
 		return pmkv_err(-EINVAL, "iterator is NULL");
 	if (key) {
-		rc = check_kv_args(key, klen);
+		rc = args_key(key, klen);
 		if (rc)
 			return rc;
 	}
@@ -541,9 +543,9 @@ int pmkv_scan(struct pmkv *kv, const void *start, size_t slen,
 
 	if (!kv || !cb)
 		return pmkv_err(-EINVAL, "kv or cb is NULL");
-	if (start && (rc = check_kv_args(start, slen)))
+	if (start && (rc = args_key(start, slen)))
 		return rc;
-	if (end && (rc = check_kv_args(end, elen)))
+	if (end && (rc = args_key(end, elen)))
 		return rc;
 	rc = pmkv_iter_new(kv, &it);
 	if (rc)

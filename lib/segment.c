@@ -7,8 +7,12 @@
  * allocation, so an id is never handed out twice: records left in memory
  * that a freed segment occupied carry an id no live segment has.
  *
- * A writer appends to one open segment under its lock. Threads map to
- * writers by a per-thread number, so threads rarely share a writer.
+ * This file is the allocator: it hands out segments and room in them and
+ * says -ENOSPC when libpmemobj has none. It never reclaims (space.c, above
+ * it and gc.c, does). Two free segments are kept in reserve, under
+ * seg_lock: one that reclamation copies into, so that it can always run,
+ * and one for deletes in a full pool, since freeing space must not need
+ * free space.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 #include <xxhash.h>
 
 #include "internal.h"
+#include "segment.h"
 
 int segment_table_init(struct pmkv *kv)
 {
@@ -94,8 +99,8 @@ static int segment_ctor(PMEMobjpool *pop, void *ptr, void *arg)
 
 /*
  * A new segment of size bytes, open: the caller closes it when it is done
- * appending. -ENOSPC when libpmemobj has no room (the
- * caller may reclaim and retry); no message is set for that case.
+ * appending. -ENOSPC when libpmemobj has no room (space.c may reclaim and
+ * retry); no message is set for that case.
  */
 int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 {
@@ -153,7 +158,6 @@ void segment_free(struct pmkv *kv, struct seg *s)
 	free(s);
 }
 
-/* a segment found at open; PMKV_E_CORRUPT if its header is damaged */
 int segment_adopt(struct pmkv *kv, PMEMoid oid, struct seg **out)
 {
 	const struct pmkv_segment *h = pmemobj_direct(oid);
@@ -179,102 +183,137 @@ int segment_adopt(struct pmkv *kv, PMEMoid oid, struct seg **out)
 	return 0;
 }
 
-static __thread unsigned thread_slot = ~0U;
-static unsigned next_thread_slot;
-
-struct writer *writer_get(struct pmkv *kv)
+/* take a reserve (*r), NULL when it is gone */
+static struct seg *reserve_take(struct pmkv *kv, struct seg **r)
 {
-	struct writer *w;
+	struct seg *s;
 
-	if (thread_slot == ~0U)
-		thread_slot = __atomic_fetch_add(&next_thread_slot, 1,
-						 __ATOMIC_RELAXED);
-	w = &kv->writers[thread_slot % NWRITERS];
-	pthread_mutex_lock(&w->lock);
-	return w;
+	pthread_mutex_lock(&kv->seg_lock);
+	s = *r;
+	*r = NULL;
+	pthread_mutex_unlock(&kv->seg_lock);
+	return s;
 }
 
-void writer_put(struct writer *w)
+/* a regular segment for a writer whose own is full, by how */
+static int room_new(struct pmkv *kv, enum room how, struct seg **out)
 {
-	pthread_mutex_unlock(&w->lock);
-}
+	int rc;
 
-/* the counters of the calling thread's writer, without its lock */
-struct writer *writer_of_thread(struct pmkv *kv)
-{
-	if (thread_slot == ~0U)
-		thread_slot = __atomic_fetch_add(&next_thread_slot, 1,
-						 __ATOMIC_RELAXED);
-	return &kv->writers[thread_slot % NWRITERS];
-}
-
-uint64_t writer_min_inflight(struct pmkv *kv)
-{
-	uint64_t min = UINT64_MAX;
-
-	for (int i = 0; i < NWRITERS; i++) {
-		uint64_t v = __atomic_load_n(&kv->writers[i].inflight,
-					     __ATOMIC_SEQ_CST);
-
-		if (v && v < min)
-			min = v;
+	switch (how) {
+	case ROOM_RECLAIM:
+		*out = reserve_take(kv, &kv->reserve);
+		if (*out)
+			return 0;
+		/* fall through */
+	case ROOM_NEW:
+		rc = segment_alloc(kv, kv->segment_size, out);
+		break;
+	case ROOM_DELETE:
+	default:
+		/* a full pool must still let deletes make room */
+		*out = reserve_take(kv, &kv->del_reserve);
+		rc = *out ? 0 : -ENOSPC;
+		break;
 	}
-	return min;
+	return rc;
+}
+
+/* segment_room() when w's open segment has no room for n bytes */
+int segment_room_slow(struct pmkv *kv, struct writer *w, uint64_t n,
+		      enum room how, struct seg **out)
+{
+	uint64_t payload = kv->segment_size - PMKV_SEGMENT_DATA;
+	struct seg *s;
+	int rc;
+
+	if (n > payload) {
+		/* reclamation never copies a record this large: see gc.c */
+		PMKV_ASSERT(how != ROOM_RECLAIM);
+		if (how != ROOM_NEW)
+			return -ENOSPC;
+		return segment_alloc(kv, (n + PMKV_SEGMENT_DATA + 4095) &
+				     ~4095ULL, out);
+	}
+	if (w->seg) {
+		/* full: from now on reclamation may take it */
+		segment_close(w->seg);
+		w->seg = NULL;
+	}
+	rc = room_new(kv, how, &s);
+	if (rc)
+		return rc;
+	w->seg = s;
+	*out = s;
+	return 0;
+}
+
+int segment_reserves_refill(struct pmkv *kv)
+{
+	struct seg **need[] = { &kv->reserve, &kv->del_reserve };
+
+	/* reclamation's first, then the deletes' one; both allocated open */
+	for (unsigned i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		struct seg *s;
+		bool empty;
+		int rc;
+
+		pthread_mutex_lock(&kv->seg_lock);
+		empty = *need[i] == NULL;
+		pthread_mutex_unlock(&kv->seg_lock);
+		if (!empty)
+			continue;
+		rc = segment_alloc(kv, kv->segment_size, &s);
+		if (rc)
+			return rc;
+		pthread_mutex_lock(&kv->seg_lock);
+		/* only reclamation (under gc_lock) and open refill: no race */
+		PMKV_ASSERT(*need[i] == NULL);
+		*need[i] = s;
+		pthread_mutex_unlock(&kv->seg_lock);
+	}
+	return 0;
 }
 
 /*
- * Room for n bytes. A record larger than a regular segment's payload gets
- * a segment of its own, which the caller closes after writing; the
- * writer's open segment stays. -ENOSPC when even reclamation finds no room;
- * deletes (for_delete) then take the segment kept for them.
+ * At open: segments that hold no record (the reserves of the last run, or
+ * segments allocated just before a crash) become this run's reserves, and
+ * any others go back to libpmemobj; the newest segment with room left
+ * becomes the opening thread's writer's. Opening a pool again and again,
+ * as a command-line tool does, then costs no space. Appending after the
+ * last valid record is what a writer does anyway: whatever lies beyond it
+ * is invalid to recovery.
  */
-int segment_reserve(struct pmkv *kv, struct writer *w, uint64_t n,
-		    bool for_delete, struct seg **out)
+void segment_adopt_empty(struct pmkv *kv)
 {
-	uint64_t payload = kv->segment_size - PMKV_SEGMENT_DATA;
-	uint64_t size;
-	struct seg *s;
-	uint32_t tries;
-	int rc;
+	struct writer *w = writer_of_thread(kv->writers);
+	struct seg *newest = NULL;
 
-	if (n <= payload && w->seg && w->seg->used + n <= w->seg->size) {
-		*out = w->seg;
-		return 0;
-	}
-	if (n <= payload) {
-		size = kv->segment_size;
-		if (w->seg) {
-			/* full: from now on reclamation may take it */
-			__atomic_store_n(&w->seg->open, false, __ATOMIC_RELEASE);
-			w->seg = NULL;
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		struct seg *s = kv->segs[i];
+
+		if (!s || s->used != PMKV_SEGMENT_DATA || s->open)
+			continue;
+		if (s->size == kv->segment_size && !kv->reserve) {
+			s->open = true;
+			kv->reserve = s;
+		} else if (s->size == kv->segment_size && !kv->del_reserve) {
+			s->open = true;
+			kv->del_reserve = s;
+		} else {
+			segment_free(kv, s);
 		}
-	} else {
-		size = (n + PMKV_SEGMENT_DATA + 4095) & ~4095ULL;
 	}
-	/* each reclamation frees one segment; a bounded number will do */
-	for (tries = 0;; tries++) {
-		rc = segment_alloc(kv, size, &s);
-		if (rc != -ENOSPC)
-			break;
-		if (tries > kv->nsegs_max)
-			break;
-		rc = gc_collect(kv);
-		if (rc)
-			break;
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		struct seg *s = kv->segs[i];
+
+		if (s && !s->open && s->size == kv->segment_size &&
+		    s->size - s->used >= s->size / 4 &&
+		    (!newest || s->id > newest->id))
+			newest = s;
 	}
-	if (rc == -ENOSPC && for_delete && n <= payload) {
-		/* a full pool must still let deletes make room */
-		pthread_mutex_lock(&kv->gc_lock);
-		s = kv->del_reserve;
-		kv->del_reserve = NULL;
-		pthread_mutex_unlock(&kv->gc_lock);
-		if (s)
-			rc = 0;
+	if (newest && !w->seg) {
+		newest->open = true;
+		w->seg = newest;
 	}
-	if (rc)
-		return rc;
-	if (n <= payload)
-		w->seg = s;
-	*out = s;
-	return 0;
 }

@@ -19,9 +19,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "log.h"
+#include "warm.h"
 
-bool pages_inside(const void *addr, uint64_t size, uintptr_t *lo,
+bool warm_pages_inside(const void *addr, uint64_t size, uintptr_t *lo,
 		  uintptr_t *hi)
 {
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
@@ -37,7 +38,7 @@ void warm_populate(void *addr, uint64_t size)
 	uintptr_t lo, hi;
 
 	/* best effort: kernels before 5.14 say EINVAL */
-	if (pages_inside(addr, size, &lo, &hi))
+	if (warm_pages_inside(addr, size, &lo, &hi))
 		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 #else
 	(void)addr;

@@ -31,15 +31,15 @@ static const struct target targets[] = {
 	  "the flush of a put's record (rec_write from write_one)" },
 	{ "fence:1@pmkv_batch_commit", "batch", true,
 	  "the fence after a batch's records (batch.c)" },
-	{ "flush:3@pmkv_batch_commit", "batch", true,
+	{ "flush:3@batch_append|pmkv_batch_commit", "batch", true,
 	  "the flush of the third record of a batch" },
 	{ "flush:1@segment_alloc", "puts", true,
 	  "the flush of superblock.next_segment_id before a segment is allocated" },
-	{ "flush:1@consider|gc_collect", "reclaim", true,
+	{ "flush:1@consider|copy_forward|gc_collect", "reclaim", true,
 	  "the flush of the first record reclamation copies forward" },
 	{ "fence:1@segment_alloc", "puts", false,
 	  "the fence after next_segment_id (pmemobj_alloc's first fence orders it too)" },
-	{ "fence:1@gc_collect", "reclaim", false,
+	{ "fence:1@copy_forward|gc_collect", "reclaim", false,
 	  "the fence after reclamation's copies (pmemobj_free's fences order them before the victim goes)" },
 };
 

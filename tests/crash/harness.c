@@ -30,6 +30,8 @@
 #include "t.h"
 #include "crash.h"
 #include "internal.h"
+#include "check.h"
+#include "segment.h"
 #include "harness.h"
 
 struct cw_totals cw_total;

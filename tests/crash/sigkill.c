@@ -33,6 +33,7 @@
 
 #include "t.h"
 #include "internal.h"
+#include "check.h"
 
 #define NTHREADS 2
 #define KEYS_PER_THREAD 64U

@@ -21,6 +21,7 @@
 
 #include "t.h"
 #include "internal.h"
+#include "record.h"
 
 #define NKEYS 1000U
 #define VICTIM 500U
@@ -137,7 +138,7 @@ int main(void)
 
 	klen = key_of(VICTIM, k);
 	key_make(&key, k, klen);
-	e = btree_find(&kv->shards[index_shard_of(&key)].t, &key);
+	e = btree_find(&kv->shards[shard_of(&key)].t, &key);
 	T_ASSERT(e != NULL);
 	r = kv_ptr(kv, IE_OFF(e));
 	memset(out, 0xa5, sizeof(out));

@@ -39,11 +39,6 @@ static size_t key_of(unsigned i, uint8_t *k)
 	return len;
 }
 
-static struct shard *shard_of(struct pmkv *kv, const struct key *k)
-{
-	return &kv->shards[index_shard_of(k)];
-}
-
 /* racy and locked lookups agree on k; true when found */
 static bool same_answer(struct pmkv *kv, const uint8_t *kb, size_t klen)
 {
@@ -52,8 +47,8 @@ static bool same_answer(struct pmkv *kv, const uint8_t *kb, size_t klen)
 	int rc;
 
 	key_make(&k, kb, klen);
-	e = btree_find(&shard_of(kv, &k)->t, &k);
-	rc = btree_find_racy(&shard_of(kv, &k)->t, &k, &got);
+	e = btree_find(&kv_shard(kv, &k)->t, &k);
+	rc = btree_find_racy(&kv_shard(kv, &k)->t, &k, &got);
 	if (rc != (e != NULL))
 		T_FAIL("key \"%.*s\" (%zu bytes): racy find %d, locked find %s",
 		       (int)klen, (const char *)kb, klen, rc,
@@ -112,15 +107,15 @@ int main(void)
 	memset(v, 0xff, sizeof(v));	/* a key length of 0xffffffff inside */
 	T_ASSERT_OK(pmkv_put(kv, "long-value", 10, v, sizeof(v)));
 	key_make(&k, "long-value", 10);
-	e = btree_find(&shard_of(kv, &k)->t, &k);
+	e = btree_find(&kv_shard(kv, &k)->t, &k);
 	T_ASSERT(e != NULL);
 	inside = IE_OFF(e) + sizeof(struct pmkv_record) + 16 + 1024;
 	klen = key_of(4242, kb);
 	key_make(&k, kb, klen);
-	e = btree_find(&shard_of(kv, &k)->t, &k);
+	e = btree_find(&kv_shard(kv, &k)->t, &k);
 	T_ASSERT(e != NULL);
 	saved = e->off;
-	limit = shard_of(kv, &k)->t.limit;
+	limit = kv_shard(kv, &k)->t.limit;
 	{
 		const uint64_t bad[] = { limit, limit - 8, limit + 4096,
 					 UINT64_MAX - 7, 0, 8, saved + 3, saved + 4,
@@ -128,7 +123,7 @@ int main(void)
 
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			e->off = bad[i];
-			T_ASSERT_EQ(btree_find_racy(&shard_of(kv, &k)->t, &k, &got),
+			T_ASSERT_EQ(btree_find_racy(&kv_shard(kv, &k)->t, &k, &got),
 				    RACY_BAD);
 		}
 	}

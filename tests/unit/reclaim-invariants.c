@@ -13,6 +13,7 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "check.h"
 #include "t.h"
 
 #define NKEYS 16000U

@@ -15,6 +15,7 @@
 
 #include "t.h"
 #include "internal.h"
+#include "format.h"
 
 #define PMDK_ROOT_OFFSET 6144
 

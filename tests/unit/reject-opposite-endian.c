@@ -14,6 +14,7 @@
 
 #include "t.h"
 #include "internal.h"
+#include "format.h"
 
 #define PMDK_ROOT_OFFSET 6144
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * index.c -- which shard holds a key
+ * shard.c -- which shard holds a key
  *
  * Keys are spread over NSHARDS B+trees by a hash so that writers to
  * different keys rarely meet on a lock, whatever the key distribution
@@ -10,9 +10,9 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "internal.h"
+#include "shard.h"
 
-unsigned index_shard_of(const struct key *k)
+unsigned shard_of(const struct key *k)
 {
 	return (unsigned)(XXH3_64bits(k->p, k->len) % NSHARDS);
 }

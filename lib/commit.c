@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * commit.c -- the commit protocol: begin, append, fence, publish, end
+ *
+ * A put, a delete or a batch:
+ *   1. takes its writer and room in the writer's open segment;
+ *   2. takes a version from kv->version, after announcing a lower bound
+ *      of it in writer->inflight, for reclamation (writer.c, gc.c);
+ *   3. appends its records (header, key, value) with flushing stores;
+ *   4. ONE fence: the records are durable. Nothing else was written, so a
+ *      crash before the fence leaves at most these records torn, which
+ *      recovery tells by their checksums and ignores (a batch whole or
+ *      not at all);
+ *   5. publishes them in the DRAM index under the shards' write locks,
+ *      unless a newer version of a key got there first. If the index has
+ *      no memory, the records are retracted and the commit fails;
+ *   6. ends: the segment's end moves past the records.
+ * The caller acknowledges after 6, so what a reader sees is always
+ * durable. The writer's lock is held from 1 to 6: a segment closes only
+ * when its writer moves on, and then every record in it is in the index,
+ * which reclamation relies on.
+ *
+ * Reclamation's copy-forward is a commit too, with its own writer (gcw)
+ * and room taken copy by copy from its reserve; copies keep their
+ * versions, and one fence covers them all.
+ */
+#include <errno.h>
+
+#include "commit.h"
+#include "internal.h"
+#include "record.h"
+#include "segment.h"
+
+void commit_begin_reclaim(struct pmkv *kv, struct commit *c)
+{
+	c->kv = kv;
+	c->w = &kv->gcw;
+	pthread_mutex_lock(&c->w->lock);
+	c->seg = NULL;
+	c->off = c->end = 0;
+	c->version = 0;
+}
+
+int commit_copy(struct commit *c, const struct pmkv_record *r,
+		struct seg **to, uint64_t *off)
+{
+	struct pmkv *kv = c->kv;
+	uint64_t n = rec_size(r);
+	struct pmkv_record hdr;
+	uint32_t tomb = r->vlen_flags & PMKV_REC_TOMBSTONE;
+	int rc;
+
+	rc = segment_room(kv, c->w, n, ROOM_RECLAIM, &c->seg);
+	if (rc)
+		return rc;
+	*to = c->seg;
+	*off = c->seg->off + c->seg->used;
+	PMKV_ASSERT(*off + n <= c->seg->off + c->seg->size);
+	/* a copy is a plain record: its batch, if any, committed long ago */
+	rec_prepare(&hdr, r->version, c->seg->id, rec_key(r), r->klen,
+		    rec_val(r), rec_vlen(r), tomb, 0);
+	rec_write(kv->persist, &c->w->pc, kv_ptr(kv, *off), &hdr, rec_key(r),
+		  rec_val(r));
+	/* the segment is reclamation's own and open: nobody reads its end */
+	c->seg->used += n;
+	__atomic_fetch_add(&c->seg->live, n, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* the live bytes of s drop by n, which they hold */
+static inline void live_sub(struct seg *s, uint64_t n)
+{
+	uint64_t was = __atomic_fetch_sub(&s->live, n, __ATOMIC_RELAXED);
+
+	PMKV_ASSERT(was >= n);
+	(void)was;
+}
+
+int commit_publish_locked(struct pmkv *kv, struct shard *sh,
+			  struct install *in)
+{
+	const struct pmkv_record *old;
+	struct ientry *e;
+	bool created;
+
+	shard_assert_writing(sh);
+	e = btree_upsert(&sh->t, &in->key, &created);
+	if (!e)
+		return pmkv_err(-ENOMEM, "no memory for the index");
+	if (e->count == 0) {
+		e->off = in->off | (in->tomb ? IE_TOMB : 0);
+		e->count = 1;
+		e->seg = in->seg->slot;
+		in->was_live = false;
+		if (!in->tomb)
+			sh->nkeys++;
+		return 0;
+	}
+	e->count++;
+	/* the count is of records on media: it cannot wrap */
+	PMKV_ASSERT(e->count > 1);
+	old = kv_ptr(kv, IE_OFF(e));
+	in->was_live = !(e->off & IE_TOMB);
+	if (old->version < in->version) {
+		live_sub(kv->segs[e->seg], rec_size(old));
+		e->off = in->off | (in->tomb ? IE_TOMB : 0);
+		e->seg = in->seg->slot;
+		sh->nkeys += (uint64_t)!in->tomb - (uint64_t)in->was_live;
+	} else {
+		/* a newer version won the race: ours is dead on arrival */
+		live_sub(in->seg, in->size);
+	}
+	return 0;
+}
+
+/*
+ * Retracting: its version becomes 0 with one 8-byte store, so recovery
+ * ignores it, and no valid record follows it in its segment.
+ */
+void commit_retract(struct commit *c, uint64_t off)
+{
+	struct pmkv_record *r = kv_ptr(c->kv, off);
+
+	PMKV_ASSERT(off >= c->seg->off + c->seg->used && off < c->off);
+	__atomic_store_n(&r->version, 0, __ATOMIC_RELAXED);
+	persist_range(c->kv->persist, &c->w->pc, &r->version,
+		      sizeof(r->version));
+	/* if even that failed, recovery may find the record: refuse writes */
+	persist_check(c->kv, &c->w->pc);
+}
+
+void commit_end_reclaim(struct commit *c)
+{
+	pthread_mutex_unlock(&c->w->lock);
+}

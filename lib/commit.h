@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * commit.h -- the commit protocol: every durable change goes through it
+ *
+ *   begin    the writer, room in its segment, an in-flight bound and a
+ *            version (reclamation: its own writer, copies keep theirs);
+ *   append   records, with flushing stores and no fence;
+ *   fence    ONE fence for all of them, then the check: a failed msync
+ *            poisons the handle. The only fence of a commit;
+ *   publish  the index points at the records (or retract: a record that
+ *            will not be published is made invalid to recovery);
+ *   end      the segment's end advanced, the bound cleared, the writer
+ *            released.
+ * put and delete (kv.c), batch commit (batch.c) and reclamation's
+ * copy-forward (gc.c) are its callers; space.c begins commits that may
+ * need reclamation to find room.
+ */
+#ifndef PMKV_COMMIT_H
+#define PMKV_COMMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "key.h"
+#include "layout.h"
+#include "record.h"
+#include "segment.h"
+#include "writer.h"
+
+struct commit {
+	struct pmkv *kv;
+	struct writer *w;
+	struct seg *seg;	/* where the records go */
+	uint64_t off;		/* pool offset of the next record */
+	uint64_t end;		/* of the room taken: off never passes it */
+	uint64_t version;	/* the records' version; 0 when reclaiming */
+};
+
+/*
+ * The steps every put takes are inline: out of line, their calls and the
+ * struct commit they pass cost a put about a tenth more instructions
+ * (callgrind; the closing note of issue 14 has the figures).
+ */
+
+/*
+ * Begin a commit of size bytes of records. -ENOSPC (no message) when
+ * there is no room without reclaiming (space_begin_commit() reclaims).
+ */
+static inline int commit_begin(struct pmkv *kv, struct commit *c,
+			       uint64_t size, enum room how)
+{
+	int rc;
+
+	c->kv = kv;
+	c->w = writer_get(kv->writers);
+	rc = segment_room(kv, c->w, size, how, &c->seg);
+	if (__builtin_expect(rc != 0, 0)) {
+		writer_put(c->w);
+		return rc;
+	}
+	c->off = c->seg->off + c->seg->used;
+	c->end = c->off + size;
+	/* a reservation never passes the segment's end */
+	PMKV_ASSERT(c->end <= c->seg->off + c->seg->size);
+	c->version = writer_take_version(c->w, &kv->version);
+	return 0;
+}
+
+/* append a record of the commit's version; its pool offset */
+static inline uint64_t commit_append(struct commit *c, const void *key,
+				     uint32_t klen, const void *val,
+				     uint32_t vlen, uint32_t flags,
+				     uint32_t batch_count)
+{
+	struct pmkv_record hdr;
+	uint64_t off = c->off;
+
+	c->off += record_size(klen, vlen);
+	PMKV_ASSERT(c->off <= c->end);
+	rec_prepare(&hdr, c->version, c->seg->id, key, klen, val, vlen, flags,
+		    batch_count);
+	rec_write(c->kv->persist, &c->w->pc, kv_ptr(c->kv, off), &hdr, key,
+		  val);
+	return off;
+}
+
+/*
+ * Reclamation's commit: its writer, room taken copy by copy, and its own
+ * end (its copies moved the segment's end already)
+ */
+void commit_begin_reclaim(struct pmkv *kv, struct commit *c);
+/* copy r, version and all, to room of the commit; its pool offset in *off */
+int commit_copy(struct commit *c, const struct pmkv_record *r,
+		struct seg **to, uint64_t *off);
+
+/* the commit's one fence; PMKV_E_POISONED when it may not be durable */
+static inline int commit_fence(struct commit *c)
+{
+	/*
+	 * The records must be durable before the index points at them: a
+	 * reader must never see what a crash could take away.
+	 */
+	c->kv->persist->fence(&c->w->pc);
+	if (__builtin_expect(c->w->pc.error != 0, 0))
+		return persist_check(c->kv, &c->w->pc);
+	return 0;
+}
+
+/* what publishing one record needs, and what it tells back */
+struct install {
+	struct key key;
+	uint64_t off;		/* the new record */
+	uint64_t size;
+	uint64_t version;
+	struct seg *seg;
+	bool tomb;
+	bool was_live;		/* out: the key had a live value before */
+};
+/*
+ * Point the index at a durable record, unless a newer version of the key
+ * is there; sh's write lock is held and the record's bytes already count
+ * in its segment's live bytes. An entry with count 0 is a batch's
+ * placeholder made for this record. 0, or -ENOMEM with nothing changed.
+ */
+int commit_publish_locked(struct pmkv *kv, struct shard *sh,
+			  struct install *in);
+/*
+ * Make the durable record at off, which will not be published, invalid to
+ * recovery; it is the last of its segment (the end is not advanced).
+ */
+void commit_retract(struct commit *c, uint64_t off);
+void commit_end_reclaim(struct commit *c);
+
+/*
+ * End the commit; published: its records are in the index, so the
+ * segment's end moves past them.
+ */
+static inline void commit_end(struct commit *c, bool published)
+{
+	struct writer *w = c->w;
+
+	if (published)
+		__atomic_store_n(&c->seg->used, c->off - c->seg->off,
+				 __ATOMIC_RELEASE);
+	writer_done(w);
+	/* a segment of its own: nothing more goes into it */
+	if (c->seg != w->seg)
+		segment_close(c->seg);
+	writer_put(w);
+}
+
+#endif /* PMKV_COMMIT_H */

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* format.h -- create and validate the superblock */
+#ifndef PMKV_FORMAT_H
+#define PMKV_FORMAT_H
+
+#include <stdint.h>
+
+#include "layout.h"
+
+int format_validate(const struct pmkv_super *sb, uint64_t file_size,
+		    const char *path);
+void format_init(struct pmkv_super *sb, uint64_t pool_size,
+		 uint64_t segment_size);
+uint64_t format_super_csum(const struct pmkv_super *sb);
+uint64_t format_segment_size_for(uint64_t pool_size);
+
+#endif /* PMKV_FORMAT_H */

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pool.h -- the libpmemobj pool container and the medium under it */
+#ifndef PMKV_POOL_H
+#define PMKV_POOL_H
+
+struct pmkv;
+struct pmkv_config;
+
+int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg);
+void pool_close(struct pmkv *kv);
+
+#endif /* PMKV_POOL_H */
