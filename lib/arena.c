@@ -25,6 +25,7 @@
 
 #include "arena.h"
 #include "cacheline.h"
+#include "invariant.h"
 #include "warm.h"
 
 #define CHUNK_FIRST (64u << 10)
@@ -94,11 +95,22 @@ void arena_destroy(struct arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int class_of(struct arena *a, size_t size)
+/* the class of nodes of size bytes; -1 when there is none */
+static int class_find(const struct arena *a, size_t size)
 {
 	for (int i = 0; i < a->nclasses; i++)
 		if (a->class_size[i] == size)
 			return i;
+	return -1;
+}
+
+/* the class of size, made if it is new; -1 when all classes are taken */
+static int class_of(struct arena *a, size_t size)
+{
+	int i = class_find(a, size);
+
+	if (i >= 0)
+		return i;
 	if (a->nclasses == ARENA_CLASSES)
 		return -1;
 	a->class_size[a->nclasses] = size;
@@ -194,8 +206,10 @@ void arena_free(struct arena *a, void *p, size_t size)
 		return;
 	size = (size + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
 	pthread_mutex_lock(&a->lock);
-	cl = class_of(a, size);
-	if (cl >= 0) {		/* < 0: not one of ours, cannot happen */
+	cl = class_find(a, size);
+	/* every node came from arena_alloc() with this size: one of ours */
+	PMKV_ASSERT(cl >= 0);
+	if (cl >= 0) {
 		f->next = a->free[cl];
 		a->free[cl] = f;
 	}
