@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* cmd-bench.c -- pmkv-cli bench: options, the stores, the floor, the runs */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,15 +149,240 @@ static int parse_engines(struct bench_opts *o, const char *cmd, char *list)
 	return 0;
 }
 
-/* a number option in [lo, hi]: 0, or CLI_USAGE after the message */
-static int num_opt(const char *cmd, const char *name, const char *arg,
-		   uint64_t lo, uint64_t hi, uint64_t *out)
+/*
+ * The options, one row each: the field a value fills, its type, its
+ * range and its default. opt_apply() is the only code that knows the
+ * types; parse() runs getopt_long() over the rows.
+ */
+enum opt_type {
+	OPT_FLAG,	/* no value: sets a bool */
+	OPT_NUM,	/* a decimal number in [lo, hi] */
+	OPT_SIZE,	/* a byte count with a suffix, in [lo, hi] */
+	OPT_CHOICE,	/* one of the words of choices */
+	OPT_PATH,	/* a string that may not be empty */
+	OPT_LIST,	/* a comma-separated list, parsed by fn */
+};
+
+struct opt_choice {
+	const char *word;
+	uint64_t val;
+};
+
+struct opt_def {
+	const char *name;
+	enum opt_type type;
+	/* the field in struct bench_opts; a range must fit its width */
+	size_t off, width;
+	uint64_t lo, hi, def;
+	const struct opt_choice *choices;	/* ends with a NULL word */
+	const char *hint;	/* OPT_CHOICE: the words the error names */
+	const char *def_list;	/* OPT_LIST: parsed before the options */
+	int (*fn)(struct bench_opts *o, const char *cmd, char *list);
+	size_t given;		/* a bool the option sets; 0: none */
+};
+
+#define FIELD(f) .off = offsetof(struct bench_opts, f),			\
+		 .width = sizeof(((struct bench_opts *)NULL)->f)
+#define GIVEN(f) .given = offsetof(struct bench_opts, f)
+/* so that 0 can mean "no given flag": the first member is no bool */
+_Static_assert(offsetof(struct bench_opts, cfg) == 0, "cfg comes first");
+
+static const struct opt_choice dist_words[] = {
+	{ "uniform", BENCH_DIST_UNIFORM },
+	{ "zipfian", BENCH_DIST_ZIPFIAN },
+	{ NULL, 0 },
+};
+
+static const struct opt_choice sync_words[] = {
+	{ "1", true }, { "true", true }, { "0", false }, { "false", false },
+	{ NULL, 0 },
+};
+
+/* in the order of the usage; doc/man/pmkv-cli-bench.1 documents each */
+static const struct opt_def opt_table[] = {
+	{ "benchmarks", OPT_LIST, FIELD(cfg.benchmarks),
+	  .def_list = BENCH_DEFAULT_LIST, .fn = parse_list },
+	{ "engine", OPT_LIST, FIELD(cfg.engines), .def_list = "pmkv",
+	  .fn = parse_engines },
+	{ "num", OPT_NUM, FIELD(cfg.p.num), .lo = 1, .hi = UINT64_MAX / 4,
+	  .def = 1000000 },
+	/* default: --num (parse_finish()) */
+	{ "reads", OPT_NUM, FIELD(cfg.p.reads), .hi = UINT64_MAX / 4,
+	  GIVEN(reads_set) },
+	{ "key_size", OPT_NUM, FIELD(cfg.p.key_size), .lo = 1,
+	  .hi = PMKV_KEY_MAX, .def = 16 },
+	{ "value_size", OPT_NUM, FIELD(cfg.p.value_size),
+	  .hi = PMKV_VALUE_MAX, .def = 100 },
+	{ "threads", OPT_NUM, FIELD(cfg.p.threads), .lo = 1,
+	  .hi = MAX_THREADS, .def = 1 },
+	{ "seek_nexts", OPT_NUM, FIELD(cfg.p.seek_nexts), .hi = 1000000,
+	  .def = 10 },
+	{ "distribution", OPT_CHOICE, FIELD(cfg.p.dist),
+	  .choices = dist_words, .hint = "uniform or zipfian",
+	  .def = BENCH_DIST_UNIFORM },
+	{ "duration", OPT_NUM, FIELD(cfg.p.duration), .hi = 1000000 },
+	{ "sync", OPT_CHOICE, FIELD(cfg.sync), .choices = sync_words,
+	  .hint = "1 or 0", .def = true },
+	{ "db", OPT_PATH, FIELD(db) },
+	/* default: default_pool_size() */
+	{ "pool_size", OPT_SIZE, FIELD(cfg.pool_size), .lo = PMKV_POOL_MIN,
+	  .hi = UINT64_MAX, GIVEN(pool_size_set) },
+	{ "floor_buffer", OPT_SIZE, FIELD(cfg.floor_buffer),
+	  .lo = 1ULL << 20, .hi = 64ULL << 30, .def = FLOOR_BUFFER },
+	{ "seed", OPT_NUM, FIELD(cfg.p.seed), .hi = UINT64_MAX },
+	{ "keep", OPT_FLAG, FIELD(cfg.keep) },
+	{ "no_force_pmem", OPT_FLAG, FIELD(no_force) },
+	{ "no_helper", OPT_FLAG, FIELD(cfg.no_helper) },
+	{ "histogram", OPT_FLAG, FIELD(cfg.p.histogram) },
+	{ "json", OPT_FLAG, FIELD(json) },
+};
+
+#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+/* getopt_long() returns OPT_VAL + i for row i, clear of any short option */
+#define OPT_VAL 256
+
+/* store v in the field of d: a bool, an unsigned, an enum or a uint64_t */
+static void opt_store(struct bench_opts *o, const struct opt_def *d,
+		      uint64_t v)
 {
-	if (util_parse_u64(arg, out) || *out < lo || *out > hi)
+	char *f = (char *)o + d->off;
+	unsigned u = (unsigned)v;
+	bool b = v;
+
+	switch (d->width) {
+	case sizeof(uint64_t):
+		memcpy(f, &v, sizeof(v));
+		break;
+	case sizeof(unsigned):
+		assert(v <= UINT_MAX);
+		memcpy(f, &u, sizeof(u));
+		break;
+	case sizeof(bool):
+		memcpy(f, &b, sizeof(b));
+		break;
+	default:
+		abort();
+	}
+}
+
+static void opt_store_str(struct bench_opts *o, const struct opt_def *d,
+			  const char *s)
+{
+	assert(d->width == sizeof(s));
+	memcpy((char *)o + d->off, &s, sizeof(s));
+}
+
+/* a list option: kept as given for the report, parsed from a copy */
+static int list_opt(struct bench_opts *o, const char *cmd,
+		    const struct opt_def *d, const char *arg)
+{
+	opt_store_str(o, d, arg);
+	/* strtok_r() writes into the copy, which lives until we return */
+	return d->fn(o, cmd, strdupa(arg));
+}
+
+/* "16M", "64G": a byte count with the largest suffix that divides it */
+static const char *size_word(char *buf, size_t len, uint64_t v)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
+	return buf;
+}
+
+static int size_err(const char *cmd, const struct opt_def *d,
+		    const char *arg)
+{
+	char lo[UTIL_SIZE_BUF], hi[UTIL_SIZE_BUF];
+
+	size_word(lo, sizeof(lo), d->lo);
+	if (d->hi == UINT64_MAX)
 		return util_usage_err(cmd, usage,
-			"bad --%s '%s': a number from %" PRIu64 " to %" PRIu64,
-			name, arg, lo, hi);
+			"bad --%s '%s': a byte count of at least %s, such as 1G",
+			d->name, arg, lo);
+	return util_usage_err(cmd, usage,
+		"bad --%s '%s': a byte count from %s to %s", d->name, arg, lo,
+		size_word(hi, sizeof(hi), d->hi));
+}
+
+/* the value of a number, size or choice option: 0, or CLI_USAGE */
+static int opt_value(const char *cmd, const struct opt_def *d,
+		     const char *arg, uint64_t *v)
+{
+	const struct opt_choice *c;
+
+	switch (d->type) {
+	case OPT_NUM:
+		if (util_parse_u64(arg, v) || *v < d->lo || *v > d->hi)
+			return util_usage_err(cmd, usage,
+				"bad --%s '%s': a number from %" PRIu64 " to %" PRIu64,
+				d->name, arg, d->lo, d->hi);
+		return 0;
+	case OPT_SIZE:
+		if (util_parse_size(arg, v) || *v < d->lo || *v > d->hi)
+			return size_err(cmd, d, arg);
+		return 0;
+	case OPT_CHOICE:
+		for (c = d->choices; c->word; c++)
+			if (!strcmp(arg, c->word)) {
+				*v = c->val;
+				return 0;
+			}
+		return util_usage_err(cmd, usage, "bad --%s '%s': %s",
+				      d->name, arg, d->hint);
+	default:
+		*v = 1;		/* OPT_FLAG */
+		return 0;
+	}
+}
+
+/* one option as given on the command line */
+static int opt_apply(struct bench_opts *o, const char *cmd,
+		     const struct opt_def *d, const char *arg)
+{
+	uint64_t v;
+	int rc;
+
+	if (d->type == OPT_LIST)
+		return list_opt(o, cmd, d, arg);
+	if (d->type == OPT_PATH) {
+		if (!*arg)
+			return util_usage_err(cmd, usage, "--%s names no path",
+					      d->name);
+		opt_store_str(o, d, arg);
+		return 0;
+	}
+	rc = opt_value(cmd, d, arg, &v);
+	if (rc)
+		return rc;
+	opt_store(o, d, v);
+	if (d->given)
+		*(bool *)((char *)o + d->given) = true;
 	return 0;
+}
+
+/* every default, before the options that replace some of them */
+static void opt_defaults(struct bench_opts *o, const char *cmd)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
+
+		if (d->type == OPT_LIST) {
+			/* a default list is one the parser accepts */
+			if (list_opt(o, cmd, d, d->def_list))
+				abort();
+		} else if (d->type != OPT_PATH) {
+			opt_store(o, d, d->def);
+		}
+	}
 }
 
 static int print_help(void)
@@ -166,187 +393,57 @@ static int print_help(void)
 	return util_close_stdout("bench", CLI_OK) ? CLI_FAIL : -1;
 }
 
+/* what the options imply together: --reads, the keys a key_size holds */
+static int parse_finish(struct bench_opts *o, const char *cmd)
+{
+	struct bench_params *p = &o->cfg.p;
+	uint64_t need;
+
+	if (!o->reads_set)
+		p->reads = p->num;
+	/* readmissing reads the counters num..2*num-1 */
+	need = o->missing_any ? 2 * p->num : p->num;
+	/* YCSB inserts start at 2*num; --duration sets no bound on them */
+	if (o->insert_any)
+		need = 2 * p->num + (p->duration ? 1 : p->reads);
+	if (need > bench_key_capacity(p->key_size))
+		return util_usage_err(cmd, usage,
+			"--key_size=%u holds %" PRIu64 " distinct keys, these benchmarks with --num=%" PRIu64 " need %" PRIu64,
+			p->key_size, bench_key_capacity(p->key_size), p->num,
+			need);
+	return 0;
+}
+
+/* 0 to go on; else -1 after --help, or the exit code to return */
 static int parse(struct bench_opts *o, int argc, char **argv)
 {
-	enum { O_BENCH = 256, O_NUM, O_READS, O_KEY, O_VALUE, O_THREADS,
-	       O_DB, O_POOL, O_SEED, O_JSON, O_KEEP, O_NOFORCE, O_NOHELPER, O_ENGINE,
-	       O_NEXTS, O_DIST, O_DURATION, O_SYNC, O_HIST, O_FLOOR };
-	static const struct option opts[] = {
-		{ "benchmarks", required_argument, NULL, O_BENCH },
-		{ "engine", required_argument, NULL, O_ENGINE },
-		{ "num", required_argument, NULL, O_NUM },
-		{ "reads", required_argument, NULL, O_READS },
-		{ "key_size", required_argument, NULL, O_KEY },
-		{ "value_size", required_argument, NULL, O_VALUE },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "seek_nexts", required_argument, NULL, O_NEXTS },
-		{ "distribution", required_argument, NULL, O_DIST },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "sync", required_argument, NULL, O_SYNC },
-		{ "db", required_argument, NULL, O_DB },
-		{ "pool_size", required_argument, NULL, O_POOL },
-		{ "floor_buffer", required_argument, NULL, O_FLOOR },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "histogram", no_argument, NULL, O_HIST },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "keep", no_argument, NULL, O_KEEP },
-		{ "no_force_pmem", no_argument, NULL, O_NOFORCE },
-		{ "no_helper", no_argument, NULL, O_NOHELPER },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static char list[] = BENCH_DEFAULT_LIST;
-	static char pmkv_only[] = "pmkv";
-	struct bench_config *cfg = &o->cfg;
-	struct bench_params *p = &cfg->p;
+	struct option longopts[NOPTS + 2];
 	const char *cmd = argv[0];
-	uint64_t v;
+	size_t i;
 	int c, rc;
 
-	p->num = 1000000;
-	p->key_size = 16;
-	p->value_size = 100;
-	p->threads = 1;
-	p->seek_nexts = 10;
-	p->dist = BENCH_DIST_UNIFORM;
-	cfg->sync = true;
-	cfg->floor_buffer = FLOOR_BUFFER;
-	cfg->benchmarks = BENCH_DEFAULT_LIST;
-	cfg->engines = "pmkv";
+	for (i = 0; i < NOPTS; i++)
+		longopts[i] = (struct option){ opt_table[i].name,
+			opt_table[i].type == OPT_FLAG ? no_argument :
+			required_argument, NULL, OPT_VAL + (int)i };
+	longopts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[i] = (struct option){ NULL, 0, NULL, 0 };
+	opt_defaults(o, cmd);
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		rc = 0;
-		switch (c) {
-		case O_BENCH:
-			cfg->benchmarks = optarg;
-			rc = parse_list(o, cmd, strdupa(optarg));
-			break;
-		case O_ENGINE:
-			cfg->engines = optarg;
-			rc = parse_engines(o, cmd, strdupa(optarg));
-			break;
-		case O_NUM:
-			rc = num_opt(cmd, "num", optarg, 1, UINT64_MAX / 4,
-				     &p->num);
-			break;
-		case O_READS:
-			rc = num_opt(cmd, "reads", optarg, 0, UINT64_MAX / 4,
-				     &p->reads);
-			o->reads_set = true;
-			break;
-		case O_KEY:
-			rc = num_opt(cmd, "key_size", optarg, 1, PMKV_KEY_MAX,
-				     &v);
-			p->key_size = (unsigned)v;
-			break;
-		case O_VALUE:
-			rc = num_opt(cmd, "value_size", optarg, 0,
-				     PMKV_VALUE_MAX, &v);
-			p->value_size = (unsigned)v;
-			break;
-		case O_THREADS:
-			rc = num_opt(cmd, "threads", optarg, 1, MAX_THREADS,
-				     &v);
-			p->threads = (unsigned)v;
-			break;
-		case O_NEXTS:
-			rc = num_opt(cmd, "seek_nexts", optarg, 0, 1000000,
-				     &p->seek_nexts);
-			break;
-		case O_DIST:
-			if (!strcmp(optarg, "uniform"))
-				p->dist = BENCH_DIST_UNIFORM;
-			else if (!strcmp(optarg, "zipfian"))
-				p->dist = BENCH_DIST_ZIPFIAN;
-			else
-				return util_usage_err(cmd, usage,
-					"bad --distribution '%s': uniform or zipfian",
-					optarg);
-			break;
-		case O_DURATION:
-			rc = num_opt(cmd, "duration", optarg, 0, 1000000,
-				     &p->duration);
-			break;
-		case O_SYNC:
-			if (!strcmp(optarg, "1") || !strcmp(optarg, "true"))
-				cfg->sync = true;
-			else if (!strcmp(optarg, "0") ||
-				 !strcmp(optarg, "false"))
-				cfg->sync = false;
-			else
-				return util_usage_err(cmd, usage,
-					"bad --sync '%s': 1 or 0", optarg);
-			break;
-		case O_DB:
-			if (!*optarg)
-				return util_usage_err(cmd, usage,
-						      "--db names no path");
-			o->db = optarg;
-			break;
-		case O_POOL:
-			if (util_parse_size(optarg, &cfg->pool_size) ||
-			    cfg->pool_size < PMKV_POOL_MIN)
-				return util_usage_err(cmd, usage,
-					"bad --pool_size '%s': a byte count of at least %lluM, such as 1G",
-					optarg, PMKV_POOL_MIN >> 20);
-			o->pool_size_set = true;
-			break;
-		case O_FLOOR:
-			if (util_parse_size(optarg, &cfg->floor_buffer) ||
-			    cfg->floor_buffer < (1ULL << 20) ||
-			    cfg->floor_buffer > (64ULL << 30))
-				return util_usage_err(cmd, usage,
-					"bad --floor_buffer '%s': a byte count from 1M to 64G",
-					optarg);
-			break;
-		case O_SEED:
-			rc = num_opt(cmd, "seed", optarg, 0, UINT64_MAX,
-				     &p->seed);
-			break;
-		case O_HIST:
-			p->histogram = true;
-			break;
-		case O_JSON:
-			o->json = true;
-			break;
-		case O_KEEP:
-			cfg->keep = true;
-			break;
-		case O_NOFORCE:
-			o->no_force = true;
-			break;
-		case O_NOHELPER:
-			cfg->no_helper = true;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h')
 			return print_help();
-		default:
+		if (c < OPT_VAL || c >= OPT_VAL + (int)NOPTS)
 			return util_bad_option(cmd, usage, c, argv);
-		}
+		rc = opt_apply(o, cmd, &opt_table[c - OPT_VAL], optarg);
 		if (rc)
 			return rc;
 	}
 	if (optind < argc)
 		return util_usage_err(cmd, usage, "unexpected argument '%s'",
 				      argv[optind]);
-	if (!o->nlist && (rc = parse_list(o, cmd, list)))
-		return rc;
-	if (!cfg->nstores && (rc = parse_engines(o, cmd, pmkv_only)))
-		return rc;
-	if (!o->reads_set)
-		p->reads = p->num;
-	/* readmissing reads the counters num..2*num-1 */
-	v = o->missing_any ? 2 * p->num : p->num;
-	/* YCSB inserts start at 2*num; --duration sets no bound on them */
-	if (o->insert_any)
-		v = 2 * p->num + (p->duration ? 1 : p->reads);
-	if (v > bench_key_capacity(p->key_size))
-		return util_usage_err(cmd, usage,
-			"--key_size=%u holds %" PRIu64 " distinct keys, these benchmarks with --num=%" PRIu64 " need %" PRIu64,
-			p->key_size, bench_key_capacity(p->key_size), p->num,
-			v);
-	return 0;
+	return parse_finish(o, cmd);
 }
 
 /* records the benchmarks may add beyond one fill: YCSB's inserts */
