@@ -872,6 +872,36 @@ static int run_store(struct bench_opts *o, const char *cmd, unsigned e,
 	return status;
 }
 
+/*
+ * After the last engine: the JSON document, which takes results, or the
+ * table of the engines side by side and the stores --keep left behind
+ */
+static void report_end(const struct bench_opts *o,
+		       struct json_object *results,
+		       const struct bench_result *res, const bool *ran)
+{
+	const struct bench_config *cfg = &o->cfg;
+
+	if (o->json) {
+		struct json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "config",
+				       bench_config_to_json(cfg));
+		json_object_object_add(doc, "floor",
+				       floor_to_json(&cfg->floor));
+		json_object_object_add(doc, "results", results);
+		json_print(stdout, doc);
+		json_object_put(doc);
+		return;
+	}
+	if (cfg->nstores > 1)
+		text_summary(cfg, (const struct bench_def **)o->list, o->nlist,
+			     res, ran);
+	if (cfg->keep)
+		for (unsigned e = 0; e < cfg->nstores; e++)
+			printf("kept: %s\n", cfg->store[e].path);
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -929,24 +959,7 @@ int cmd_bench(int argc, char **argv)
 		store_done(&o, &cfg->store[e]);
 	}
 
-	if (o.json) {
-		struct json_object *doc = json_object_new_object();
-
-		json_object_object_add(doc, "config",
-				       bench_config_to_json(cfg));
-		json_object_object_add(doc, "floor",
-				       floor_to_json(&cfg->floor));
-		json_object_object_add(doc, "results", results);
-		json_print(stdout, doc);
-		json_object_put(doc);
-	} else {
-		if (cfg->nstores > 1)
-			text_summary(cfg, (const struct bench_def **)o.list,
-				     o.nlist, res, ran);
-		if (cfg->keep)
-			for (unsigned e = 0; e < cfg->nstores; e++)
-				printf("kept: %s\n", cfg->store[e].path);
-	}
+	report_end(&o, results, res, ran);
 out:
 	cleanup(&o);
 	if (res)
