@@ -728,27 +728,25 @@ void btree_next(struct bt_cursor *c)
  */
 #define LOAD_FILL (LEAF_CAP * 3 / 4)
 
-int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
-	       const struct ientry *ents)
+/*
+ * The leaf level: nodes[i] gets entries [i * LOAD_FILL, ...) and first[i]
+ * the index of its first, which the level above takes its separator from.
+ * Leaves are linked as they are made; on -ENOMEM, nodes[] holds those
+ * made so far, for the caller to free.
+ */
+static int load_leaves(struct btree *t, size_t n, const uint64_t *pfx,
+		       const struct ientry *ents, void **nodes, size_t *first,
+		       size_t nnodes)
 {
-	size_t nnodes = (n + LOAD_FILL - 1) / LOAD_FILL, level_n, i;
-	void **nodes = NULL, **up;
-	size_t *first = NULL, *upfirst;
 	struct leaf *prev = NULL;
-	int h = 0;
 
-	if (t->root || n == 0)
-		return t->root ? -EEXIST : 0;
-	nodes = calloc(nnodes, sizeof(*nodes));
-	first = calloc(nnodes, sizeof(*first));
-	if (!nodes || !first)
-		goto err;
-	for (i = 0; i < nnodes; i++) {
-		size_t lo = i * LOAD_FILL, cnt = n - lo < LOAD_FILL ? n - lo : LOAD_FILL;
+	for (size_t i = 0; i < nnodes; i++) {
+		size_t lo = i * LOAD_FILL;
+		size_t cnt = n - lo < LOAD_FILL ? n - lo : LOAD_FILL;
 		struct leaf *l = node_alloc(t, 0);
 
 		if (!l)
-			goto err;
+			return -ENOMEM;
 		memset(l, 0, sizeof(*l));
 		l->n = (uint32_t)cnt;
 		memcpy(l->pfx, &pfx[lo], cnt * sizeof(pfx[0]));
@@ -759,67 +757,126 @@ int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
 		nodes[i] = l;
 		first[i] = lo;
 	}
+	return 0;
+}
+
+/*
+ * Separator c - 1 of in: the key of entry f, the first under child c.
+ * -ENOMEM when the copy of a long key's bytes cannot be made.
+ */
+static int load_sep(struct btree *t, struct inner *in, size_t c,
+		    const uint64_t *pfx, const struct ientry *ents, size_t f)
+{
+	struct spares none = { 0 };
+	const struct pmkv_record *r;
+	struct sep s;
+
+	/*
+	 * When the prefix parts the child from its left neighbour and its
+	 * last byte is not 0 (so the key is 8 bytes or longer), the prefix
+	 * alone is the separator, as in leaf_ins(): the record is not read.
+	 * Opening a pool then touches no page of the log for most separators.
+	 */
+	if (pfx[f - 1] < pfx[f] && (pfx[f] & 0xff)) {
+		sep_set(t, &none, &s, pfx[f], NULL, 8);
+		inner_set(in, (uint32_t)c - 1, &s);
+		return 0;
+	}
+	r = (const void *)(t->base + IE_OFF(&ents[f]));
+	sep_set(t, &none, &s, pfx[f], rec_key(r), r->klen);
+	if (r->klen > 8 && !s.rest)
+		return -ENOMEM;
+	inner_set(in, (uint32_t)c - 1, &s);
+	return 0;
+}
+
+/*
+ * An inner node over the cnt nodes from nodes[lo], whose first entries
+ * first[] names; NULL when out of memory, its separators freed.
+ */
+static struct inner *load_inner(struct btree *t, void *const *nodes,
+				const size_t *first, size_t lo, size_t cnt,
+				const uint64_t *pfx, const struct ientry *ents)
+{
+	struct inner *in = node_alloc(t, 1);
+
+	if (!in)
+		return NULL;
+	memset(in, 0, sizeof(*in));
+	for (size_t c = 0; c < cnt; c++) {
+		in->c[c] = nodes[lo + c];
+		if (!c)
+			continue;
+		if (load_sep(t, in, c, pfx, ents, first[lo + c])) {
+			/* in's children belong to nodes[] */
+			for (size_t j = 0; j + 1 < c; j++)
+				free(in->rest[j]);
+			arena_free(t->mem, in, sizeof(*in));
+			return NULL;
+		}
+	}
+	in->n = (uint32_t)cnt - 1;
+	return in;
+}
+
+/*
+ * The nup nodes of the level above nodes[0, level_n), LOAD_FILL + 1
+ * children each, into *upp and the first entry of each into *upfirstp.
+ * On -ENOMEM the level below is still the caller's to free.
+ */
+static int load_level(struct btree *t, void *const *nodes,
+		      const size_t *first, size_t level_n, size_t nup,
+		      const uint64_t *pfx, const struct ientry *ents,
+		      void ***upp, size_t **upfirstp)
+{
+	void **up = calloc(nup, sizeof(*up));
+	size_t *upfirst = calloc(nup, sizeof(*upfirst));
+
+	if (!up || !upfirst)
+		goto err;
+	for (size_t i = 0; i < nup; i++) {
+		size_t lo = i * (LOAD_FILL + 1);
+		size_t cnt = level_n - lo < LOAD_FILL + 1 ? level_n - lo :
+							     LOAD_FILL + 1;
+
+		up[i] = load_inner(t, nodes, first, lo, cnt, pfx, ents);
+		if (!up[i])
+			goto err;
+		upfirst[i] = first[lo];
+	}
+	*upp = up;
+	*upfirstp = upfirst;
+	return 0;
+err:
+	free(up);
+	free(upfirst);
+	return -ENOMEM;
+}
+
+/* build the tree from the sorted entries, one level at a time */
+int btree_load(struct btree *t, size_t n, const uint64_t *pfx,
+	       const struct ientry *ents)
+{
+	size_t nnodes = (n + LOAD_FILL - 1) / LOAD_FILL, level_n, i;
+	void **nodes = NULL, **up;
+	size_t *first = NULL, *upfirst;
+	int h = 0;
+
+	if (t->root || n == 0)
+		return t->root ? -EEXIST : 0;
+	nodes = calloc(nnodes, sizeof(*nodes));
+	first = calloc(nnodes, sizeof(*first));
+	if (!nodes || !first)
+		goto err;
+	if (load_leaves(t, n, pfx, ents, nodes, first, nnodes))
+		goto err;
 	level_n = nnodes;
 	while (level_n > 1) {
 		size_t nup = (level_n + LOAD_FILL) / (LOAD_FILL + 1);
 
-		up = calloc(nup, sizeof(*up));
-		upfirst = calloc(nup, sizeof(*upfirst));
-		if (!up || !upfirst) {
-			free(up);
-			free(upfirst);
+		if (load_level(t, nodes, first, level_n, nup, pfx, ents, &up,
+			       &upfirst))
 			goto err_tree;
-		}
-		for (i = 0; i < nup; i++) {
-			size_t lo = i * (LOAD_FILL + 1);
-			size_t cnt = level_n - lo < LOAD_FILL + 1 ? level_n - lo : LOAD_FILL + 1;
-			struct inner *in = node_alloc(t, 1);
-			struct spares none = { 0 };
-
-			if (!in) {
-				free(up);
-				free(upfirst);
-				goto err_tree;
-			}
-			memset(in, 0, sizeof(*in));
-			for (size_t c = 0; c < cnt; c++) {
-				size_t f = first[lo + c];
-				const struct pmkv_record *r;
-				struct sep s;
-
-				in->c[c] = nodes[lo + c];
-				if (!c)
-					continue;
-				/*
-				 * When the prefix parts the child from its left
-				 * neighbour and its last byte is not 0 (so the
-				 * key is 8 bytes or longer), the prefix alone is
-				 * the separator, as in leaf_ins(): the record is
-				 * not read. Opening a pool then touches no page
-				 * of the log for most separators.
-				 */
-				if (pfx[f - 1] < pfx[f] && (pfx[f] & 0xff)) {
-					sep_set(t, &none, &s, pfx[f], NULL, 8);
-					inner_set(in, (uint32_t)c - 1, &s);
-					continue;
-				}
-				r = (const void *)(t->base + IE_OFF(&ents[f]));
-				sep_set(t, &none, &s, pfx[f], rec_key(r), r->klen);
-				if (r->klen > 8 && !s.rest) {
-					/* in's children belong to nodes[] */
-					for (size_t j = 0; j + 1 < c; j++)
-						free(in->rest[j]);
-					arena_free(t->mem, in, sizeof(*in));
-					free(up);
-					free(upfirst);
-					goto err_tree;
-				}
-				inner_set(in, (uint32_t)c - 1, &s);
-			}
-			in->n = (uint32_t)cnt - 1;
-			up[i] = in;
-			upfirst[i] = first[lo];
-		}
 		/* the level below hangs from up[] now */
 		free(nodes);
 		free(first);
