@@ -118,31 +118,24 @@ static int set_from(struct cursor *c, const void *k, uint32_t len, bool strict)
 }
 
 /*
- * Copy the shard's next records. The entries are gathered first and their
- * records prefetched, so the misses on records (which lie in log order,
- * not key order) overlap instead of following each other. While the tree
- * is unchanged the next refill resumes where this one stopped; otherwise
- * it seeks past the last key it copied.
+ * Collect the offsets of the shard's next c->want live entries into offs,
+ * from where the last refill stopped while the tree is unchanged, else
+ * from a seek past c->from. Their records are prefetched here, so the
+ * misses on them (they lie in log order, not key order) overlap instead
+ * of following each other. Sets c->done at the end of the tree. Called
+ * under the shard's read lock; returns how many it found.
  */
-static int refill(struct pmkv_iter *it, unsigned si)
+static inline uint32_t refill_gather(struct pmkv_iter *it, struct shard *sh,
+				     struct cursor *c, uint64_t *offs)
 {
-	struct shard *sh = &it->kv->shards[si];
-	struct cursor *c = &it->c[si];
-	uint64_t offs[REFILL_MAX];
-	uint32_t ngot = 0, i;
+	uint32_t ngot = 0;
 	struct key from;
-	size_t used = 0;
-	bool resumable;
-	int rc = 0;
 
-	c->n = c->pos = 0;
-	if (c->done)
-		return 0;
-	pthread_rwlock_rdlock(&sh->lock);
 	if (!(c->bc_valid && c->bc_mods == sh->t.mods)) {
 		if (c->have_from)
 			key_make(&from, c->from, c->from_len);
-		btree_seek(&sh->t, c->have_from ? &from : NULL, c->strict, &c->bc);
+		btree_seek(&sh->t, c->have_from ? &from : NULL, c->strict,
+			   &c->bc);
 	}
 	while (ngot < c->want) {
 		struct ientry *e = btree_cur(&c->bc);
@@ -161,10 +154,59 @@ static int refill(struct pmkv_iter *it, unsigned si)
 		__builtin_prefetch(p + CACHELINE);
 		__builtin_prefetch(p + 2 * CACHELINE);
 	}
-	resumable = true;
-	for (i = 0; i < ngot; i++) {
+	return ngot;
+}
+
+/* an empty cursor's buffer grows to hold one record of need bytes */
+static inline int cursor_grow(struct cursor *c, size_t need)
+{
+	size_t ncap = need > BUF_MIN ? need : BUF_MIN;
+	uint8_t *nb = realloc(c->buf, ncap);
+
+	if (!nb)
+		return pmkv_err(-ENOMEM, "no memory for a record of %zu bytes",
+				need);
+	c->buf = nb;
+	c->cap = ncap;
+	return 0;
+}
+
+/*
+ * Append record r's key and value at byte used of c's buffer, which has
+ * room, as c's next item; returns the bytes used after it.
+ */
+static inline size_t cursor_append(struct cursor *c,
+				   const struct pmkv_record *r, size_t used)
+{
+	struct item *item = &c->items[c->n++];
+
+	item->koff = used;
+	item->klen = r->klen;
+	item->prefix = key_prefix(rec_key(r), r->klen);
+	memcpy(c->buf + used, rec_key(r), r->klen);
+	used += r->klen;
+	item->voff = used;
+	item->vlen = rec_vlen(r);
+	memcpy(c->buf + used, rec_val(r), item->vlen);
+	used += item->vlen;
+	return used;
+}
+
+/*
+ * Copy the records at offs[0, ngot) into c's buffer, checked, until the
+ * end bound (c->done) or a full buffer: what did not fit is left to the
+ * next refill, which must then seek (*resumable false). Called under the
+ * shard's read lock; 0 or the error of the first record that failed.
+ */
+static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
+			      struct cursor *c, const uint64_t *offs,
+			      uint32_t ngot, bool *resumable)
+{
+	size_t used = 0;
+	int rc;
+
+	for (uint32_t i = 0; i < ngot; i++) {
 		const struct pmkv_record *r = kv_ptr(it->kv, offs[i]);
-		struct item *item;
 		size_t need;
 
 		if (it->end && key_cmp_bytes(rec_key(r), r->klen, it->end,
@@ -173,48 +215,51 @@ static int refill(struct pmkv_iter *it, unsigned si)
 			break;
 		}
 		if (!rec_fits(r, sh->t.limit - offs[i], PMKV_KEY_MAX,
-			      PMKV_VALUE_MAX)) {
-			rc = rec_damaged(it->kv->path, r, offs[i]);
-			break;
-		}
+			      PMKV_VALUE_MAX))
+			return rec_damaged(it->kv->path, r, offs[i]);
 		need = (size_t)r->klen + rec_vlen(r);
 		if (used + need > c->cap) {
-			size_t ncap;
-			uint8_t *nb;
-
 			if (c->n) {
 				/* the rest on the next refill, by seeking */
-				resumable = false;
+				*resumable = false;
 				c->done = false;
 				break;
 			}
-			ncap = need > BUF_MIN ? need : BUF_MIN;
-			nb = realloc(c->buf, ncap);
-			if (!nb) {
-				rc = pmkv_err(-ENOMEM, "no memory for a record of %zu bytes",
-					      need);
-				break;
-			}
-			c->buf = nb;
-			c->cap = ncap;
+			rc = cursor_grow(c, need);
+			if (rc)
+				return rc;
 		}
-		if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
-			rc = pmkv_err(PMKV_E_CORRUPT,
-				      "%s: record at offset %llu fails its checksum",
-				      it->kv->path, (unsigned long long)offs[i]);
-			break;
-		}
-		item = &c->items[c->n++];
-		item->koff = used;
-		item->klen = r->klen;
-		item->prefix = key_prefix(rec_key(r), r->klen);
-		memcpy(c->buf + used, rec_key(r), r->klen);
-		used += r->klen;
-		item->voff = used;
-		item->vlen = rec_vlen(r);
-		memcpy(c->buf + used, rec_val(r), item->vlen);
-		used += item->vlen;
+		if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum)
+			return pmkv_err(PMKV_E_CORRUPT,
+					"%s: record at offset %llu fails its checksum",
+					it->kv->path,
+					(unsigned long long)offs[i]);
+		used = cursor_append(c, r, used);
 	}
+	return 0;
+}
+
+/*
+ * Copy the shard's next records, under its read lock and only there:
+ * gather the entries, then copy their records. While the tree is
+ * unchanged the next refill resumes where this one stopped; otherwise it
+ * seeks past the last key it copied.
+ */
+static int refill(struct pmkv_iter *it, unsigned si)
+{
+	struct shard *sh = &it->kv->shards[si];
+	struct cursor *c = &it->c[si];
+	uint64_t offs[REFILL_MAX];
+	bool resumable = true;
+	uint32_t ngot;
+	int rc;
+
+	c->n = c->pos = 0;
+	if (c->done)
+		return 0;
+	pthread_rwlock_rdlock(&sh->lock);
+	ngot = refill_gather(it, sh, c, offs);
+	rc = refill_copy(it, sh, c, offs, ngot, &resumable);
 	c->bc_valid = resumable && !rc;
 	c->bc_mods = sh->t.mods;
 	pthread_rwlock_unlock(&sh->lock);
