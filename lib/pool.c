@@ -401,14 +401,144 @@ out:
 	return rc;
 }
 
+/*
+ * What the existing path is: device DAX (its size and alignment come
+ * from the device, and a pool takes all of it) or a regular file (its
+ * size). Anything else is refused before it is opened.
+ */
+static int path_kind(struct pmkv *kv, const char *path,
+		     const struct pmkv_config *cfg, const struct stat *st,
+		     bool *devdax, uint64_t *size)
+{
+	uint64_t align = 0;
+	int rc;
+
+	if (S_ISDIR(st->st_mode))
+		return pmkv_err(-EISDIR, "%s: is a directory", path);
+	if (S_ISCHR(st->st_mode)) {
+		if (!device_is_dax(st->st_rdev))
+			return pmkv_err(-EINVAL, "%s: a character device that is not device DAX",
+					path);
+		*devdax = true;
+		rc = device_dax_info(path, size, &align);
+		if (rc)
+			return rc;
+		kv->device_align = align;
+		if (cfg->size && cfg->size != *size)
+			return pmkv_err(-EINVAL, "%s: a devdax pool takes the whole device (%" PRIu64 " bytes), not %" PRIu64,
+					path, *size, cfg->size);
+		return 0;
+	}
+	if (S_ISREG(st->st_mode)) {
+		*size = (uint64_t)st->st_size;
+		return 0;
+	}
+	return pmkv_err(-EINVAL, "%s: neither a regular file nor a devdax device",
+			path);
+}
+
+/*
+ * Look at what path holds, read-only, before libpmemobj writes to it
+ * (see the top of this file). An empty file that PMKV_F_CREATE may
+ * create a pool in is grown to the pool's size instead and reported
+ * PROBE_EMPTY, with *size its new size; if it cannot grow, it is put
+ * back to 0 bytes.
+ */
+static int probe_or_grow(const char *path, const struct pmkv_config *cfg,
+			 bool create, bool devdax, uint64_t *size,
+			 enum probe_result *res)
+{
+	int fd, rc;
+
+	/* libpmemobj maps pools read-write whatever we do with them */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+	if (*size == 0 && create && !devdax) {
+		/* an empty file is a place to create a pool in */
+		uint64_t want = cfg->size ? cfg->size : PMKV_POOL_DEFAULT;
+
+		rc = posix_fallocate(fd, 0, (off_t)want);
+		if (rc) {
+			if (ftruncate(fd, 0))
+				rc = errno;
+			close(fd);
+			return pmkv_err(-rc, "%s: cannot grow it to %" PRIu64 " bytes: %s",
+					path, want, strerror(rc));
+		}
+		*size = want;
+		*res = PROBE_EMPTY;
+		rc = 0;
+	} else {
+		rc = probe(path, fd, *size, res);
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * Refuse what the probe found when the flags do not let us use it: no
+ * pool, or an interrupted creation, without PMKV_F_CREATE, and zeros too
+ * few to create a pool in.
+ */
+static int check_probed(const char *path, enum probe_result res, bool create,
+			bool devdax, uint64_t size)
+{
+	if (res == PROBE_EMPTY && !create)
+		return pmkv_err(PMKV_E_FOREIGN, "%s: holds no pool (it starts with zeros); PMKV_F_CREATE would make one",
+				path);
+	if (res == PROBE_NO_ROOT && !create)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: pool creation was interrupted before the superblock; open with PMKV_F_CREATE to finish it",
+				path);
+	if (res == PROBE_EMPTY && !devdax && size < PMEMOBJ_MIN_POOL)
+		return pmkv_err(PMKV_E_FOREIGN, "%s: %" PRIu64 " bytes of zeros: too small for a pool",
+				path, size);
+	return 0;
+}
+
+/*
+ * Hand the probed path to libpmemobj: create a pool where there are only
+ * zeros, open the one there otherwise. A file that was empty before
+ * probe_or_grow() grew it (st_size 0) is shrunk back if the create fails.
+ */
+static int attach_pmemobj(struct pmkv *kv, const char *path,
+			  enum probe_result res, bool devdax, off_t st_size)
+{
+	int rc;
+
+	if (res == PROBE_EMPTY) {
+		kv->pop = pmemobj_create(path, PMKV_LAYOUT_NAME, 0, 0);
+		if (!kv->pop) {
+			rc = pmdk_error(path, "create");
+			if (st_size == 0 && !devdax && truncate(path, 0))
+				log_err("%s: cannot shrink it back: %s", path,
+					strerror(errno));
+			return rc;
+		}
+	} else {
+		kv->pop = open_pmemobj(path, kv->rdonly && !devdax);
+		if (!kv->pop)
+			return pmdk_error(path, "open");
+	}
+	kv->base = (uint8_t *)kv->pop;
+	return 0;
+}
+
+/*
+ * Open the pool at path, or create it as cfg allows: a missing path is
+ * created whole under another name; an existing one is checked and
+ * probed before libpmemobj sees it. Then the superblock, and how this
+ * medium makes writes durable.
+ */
 int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 {
 	static const struct pmkv_config dflt = { .mode = 0600 };
 	enum probe_result res = PROBE_POOL;
 	bool devdax = false, create;
-	uint64_t size, align = 0;
+	uint64_t size;
 	struct stat st;
-	int fd, rc;
+	int rc;
 
 	if (!cfg)
 		cfg = &dflt;
@@ -422,81 +552,21 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 			return create_new_file(kv, cfg);
 		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
 	}
-	if (S_ISDIR(st.st_mode))
-		return pmkv_err(-EISDIR, "%s: is a directory", path);
-	if (S_ISCHR(st.st_mode)) {
-		if (!device_is_dax(st.st_rdev))
-			return pmkv_err(-EINVAL, "%s: a character device that is not device DAX",
-					path);
-		devdax = true;
-		rc = device_dax_info(path, &size, &align);
-		if (rc)
-			return rc;
-		kv->device_align = align;
-		if (cfg->size && cfg->size != size)
-			return pmkv_err(-EINVAL, "%s: a devdax pool takes the whole device (%" PRIu64 " bytes), not %" PRIu64,
-					path, size, cfg->size);
-	} else if (S_ISREG(st.st_mode)) {
-		size = (uint64_t)st.st_size;
-	} else {
-		return pmkv_err(-EINVAL, "%s: neither a regular file nor a devdax device",
-				path);
-	}
+	rc = path_kind(kv, path, cfg, &st, &devdax, &size);
+	if (rc)
+		return rc;
 	if (create && (cfg->flags & PMKV_F_EXCL))
 		return pmkv_err(-EEXIST, "%s: exists, and PMKV_F_EXCL asks for a new pool",
 				path);
-
-	/* libpmemobj maps pools read-write whatever we do with them */
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
-	if (size == 0 && create && !devdax) {
-		/* an empty file is a place to create a pool in */
-		uint64_t want = cfg->size ? cfg->size : PMKV_POOL_DEFAULT;
-
-		rc = posix_fallocate(fd, 0, (off_t)want);
-		if (rc) {
-			if (ftruncate(fd, 0))
-				rc = errno;
-			close(fd);
-			return pmkv_err(-rc, "%s: cannot grow it to %" PRIu64 " bytes: %s",
-					path, want, strerror(rc));
-		}
-		size = want;
-		res = PROBE_EMPTY;
-		rc = 0;
-	} else {
-		rc = probe(path, fd, size, &res);
-	}
-	close(fd);
+	rc = probe_or_grow(path, cfg, create, devdax, &size, &res);
 	if (rc)
 		return rc;
-	if (res == PROBE_EMPTY && !create)
-		return pmkv_err(PMKV_E_FOREIGN, "%s: holds no pool (it starts with zeros); PMKV_F_CREATE would make one",
-				path);
-	if (res == PROBE_NO_ROOT && !create)
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: pool creation was interrupted before the superblock; open with PMKV_F_CREATE to finish it",
-				path);
-	if (res == PROBE_EMPTY && !devdax && size < PMEMOBJ_MIN_POOL)
-		return pmkv_err(PMKV_E_FOREIGN, "%s: %" PRIu64 " bytes of zeros: too small for a pool",
-				path, size);
-
-	if (res == PROBE_EMPTY) {
-		kv->pop = pmemobj_create(path, PMKV_LAYOUT_NAME, 0, 0);
-		if (!kv->pop) {
-			rc = pmdk_error(path, "create");
-			if (st.st_size == 0 && !devdax && truncate(path, 0))
-				log_err("%s: cannot shrink it back: %s", path,
-					strerror(errno));
-			return rc;
-		}
-	} else {
-		kv->pop = open_pmemobj(path, kv->rdonly && !devdax);
-		if (!kv->pop)
-			return pmdk_error(path, "open");
-	}
-	kv->base = (uint8_t *)kv->pop;
+	rc = check_probed(path, res, create, devdax, size);
+	if (rc)
+		return rc;
+	rc = attach_pmemobj(kv, path, res, devdax, st.st_size);
+	if (rc)
+		return rc;
 	rc = pool_root(kv, create && res != PROBE_POOL, size);
 	if (rc)
 		return rc;
