@@ -363,23 +363,29 @@ struct spares {
 };
 
 /* a separator for key bytes kp; exact-size copy, or the spare buffer */
-static void sep_set(struct btree *t, struct spares *spr, struct sep *out,
+/*
+ * false when the bytes after the first 8 need a copy and there is neither
+ * memory nor a spare for it: out->rest is then NULL and nothing counted
+ */
+static bool sep_set(struct btree *t, struct spares *spr, struct sep *out,
 		    uint64_t prefix, const uint8_t *kp, uint32_t klen)
 {
 	out->prefix = prefix;
 	out->klen = klen;
 	out->rest = NULL;
 	if (klen <= 8)
-		return;
+		return true;
 	out->rest = malloc(sizeof(*out->rest) + klen - 8);
 	if (!out->rest) {
-		/* the spare was allocated up front for exactly this */
 		out->rest = spr->rest;
 		spr->rest = NULL;
+		if (!out->rest)
+			return false;
 	}
 	out->rest->len = klen - 8;
 	memcpy(out->rest->b, kp + 8, klen - 8);
 	t->bytes += sizeof(*out->rest) + klen - 8;
+	return true;
 }
 
 struct split {
@@ -453,6 +459,7 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 		const struct pmkv_record *rec = NULL;
 		const uint8_t *kp;
 		uint32_t klen;
+		bool ok;
 
 		if (dst == r && p == 0) {
 			kp = k->p;
@@ -469,7 +476,10 @@ static struct ientry *leaf_ins(struct btree *t, struct leaf *l,
 		 */
 		if (l->pfx[l->n - 1] < r->pfx[0] && klen > 8)
 			klen = 8;
-		sep_set(t, spr, &sp->sep, r->pfx[0], kp, klen);
+		/* the spare was allocated up front for exactly this */
+		ok = sep_set(t, spr, &sp->sep, r->pfx[0], kp, klen);
+		PMKV_ASSERT(ok);
+		(void)ok;
 	}
 	return &dst->e[p];
 }
@@ -783,11 +793,24 @@ static int load_sep(struct btree *t, struct inner *in, size_t c,
 		return 0;
 	}
 	r = (const void *)(t->base + IE_OFF(&ents[f]));
-	sep_set(t, &none, &s, pfx[f], rec_key(r), r->klen);
-	if (r->klen > 8 && !s.rest)
+	if (!sep_set(t, &none, &s, pfx[f], rec_key(r), r->klen))
 		return -ENOMEM;
 	inner_set(in, (uint32_t)c - 1, &s);
 	return 0;
+}
+
+/*
+ * Free an inner node being loaded, and its first nsep separators, but not
+ * its children: those belong to the level below, which the caller frees.
+ */
+static void load_drop(struct btree *t, struct inner *in, uint32_t nsep)
+{
+	for (uint32_t j = 0; j < nsep; j++) {
+		if (in->rest[j])
+			t->bytes -= sizeof(struct sep_rest) + in->rest[j]->len;
+		free(in->rest[j]);
+	}
+	arena_free(t->mem, in, sizeof(*in));
 }
 
 /*
@@ -808,10 +831,7 @@ static struct inner *load_inner(struct btree *t, void *const *nodes,
 		if (!c)
 			continue;
 		if (load_sep(t, in, c, pfx, ents, first[lo + c])) {
-			/* in's children belong to nodes[] */
-			for (size_t j = 0; j + 1 < c; j++)
-				free(in->rest[j]);
-			arena_free(t->mem, in, sizeof(*in));
+			load_drop(t, in, (uint32_t)c - 1);
 			return NULL;
 		}
 	}
@@ -848,6 +868,9 @@ static int load_level(struct btree *t, void *const *nodes,
 	*upfirstp = upfirst;
 	return 0;
 err:
+	/* the nodes of this level made so far, not what hangs below them */
+	for (size_t i = 0; up && i < nup && up[i]; i++)
+		load_drop(t, up[i], ((struct inner *)up[i])->n);
 	free(up);
 	free(upfirst);
 	return -ENOMEM;
