@@ -339,6 +339,50 @@ struct pmkv *t_pool_open(const char *path, unsigned flags)
 	return open_or_fail(path, 0, flags);
 }
 
+/* the records a handle recovered at open */
+static uint64_t recovered(struct pmkv *kv)
+{
+	struct pmkv_stats st;
+
+	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
+	return st.recovered_records;
+}
+
+unsigned t_open_each_refusal(const char *path, unsigned normal,
+			     void (*arm)(unsigned k),
+			     void (*check)(struct pmkv *kv), uint64_t records)
+{
+	unsigned failed = 0;
+	struct pmkv *kv;
+	int rc;
+
+	for (unsigned k = 1; k <= normal; k++) {
+		kv = NULL;
+		arm(k);
+		rc = pmkv_open(path, NULL, &kv);
+		arm(0);
+		if (rc == 0) {
+			check(kv);
+			T_ASSERT_OK(pmkv_close(&kv));
+			continue;
+		}
+		failed++;
+		T_ASSERT(kv == NULL);
+		if (rc != -ENOMEM || !strstr(pmkv_errormsg(), "memory"))
+			T_FAIL("open with allocation %u on refused: %s (%s)", k,
+			       pmkv_strerror(rc), pmkv_errormsg());
+		/*
+		 * Nothing lost. (Not the file to the byte: PMDK counts every
+		 * open in the pool, failed ones too.)
+		 */
+		kv = t_pool_open(path, 0);
+		check(kv);
+		T_ASSERT_EQ(recovered(kv), records);
+		T_ASSERT_OK(pmkv_close(&kv));
+	}
+	return failed;
+}
+
 /* ------------------------------------------------------------------ */
 /* files */
 

@@ -126,6 +126,20 @@ struct pmkv *t_pool_create(const char *path, uint64_t size);
 struct pmkv *t_pool_open(const char *path, unsigned flags);
 
 /*
+ * t_open_each_refusal -- opens that run out of memory fail cleanly
+ *
+ * For k = 1 .. normal, arm(k) makes the k-th allocation of the kind the
+ * caller counts, and every later one, fail; arm(0) refuses nothing.
+ * pmkv_open(path) must then succeed and pass check(), or fail with
+ * -ENOMEM, a message that says "memory" and no handle, after which an
+ * open with nothing refused recovers `records` records and passes
+ * check(). Returns the number of opens that failed.
+ */
+unsigned t_open_each_refusal(const char *path, unsigned normal,
+			     void (*arm)(unsigned k),
+			     void (*check)(struct pmkv *kv), uint64_t records);
+
+/*
  * t_cfg -- a config with a size and flags; exits on failure
  *
  * Free it with pmkv_config_free() after the checks on pmkv_open(): that is

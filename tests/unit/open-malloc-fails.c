@@ -25,7 +25,7 @@
 
 #include "t.h"
 
-#define NKEYS 6000U
+#define NKEYS 2000U
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
@@ -79,15 +79,20 @@ static void check_all(struct pmkv *kv)
 	}
 }
 
+static void arm(unsigned k)
+{
+	allocs = 0;
+	fail_from = k;
+}
+
 int main(void)
 {
-	unsigned normal, failed = 0;
+	unsigned normal, failed;
 	char path[512], k[40];
 	struct pmkv_stats st;
 	uint64_t records;
 	struct pmkv *kv;
 	size_t klen;
-	int rc;
 
 	t_pool_tmp(path, sizeof(path), "malloc-fails");
 	kv = t_pool_create(path, 16ULL << 20);
@@ -98,7 +103,7 @@ int main(void)
 	T_ASSERT_OK(pmkv_close(&kv));
 
 	allocs = 0;
-	T_ASSERT_OK(pmkv_open(path, NULL, &kv));
+	kv = t_pool_open(path, 0);
 	normal = allocs;
 	check_all(kv);
 	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
@@ -107,28 +112,7 @@ int main(void)
 	t_info("a normal open makes %u allocations", normal);
 	T_ASSERT(normal > NKEYS / 64);
 
-	for (unsigned n = 1; n <= normal; n++) {
-		allocs = 0;
-		fail_from = n;
-		kv = NULL;
-		rc = pmkv_open(path, NULL, &kv);
-		fail_from = 0;
-		if (rc == 0) {
-			check_all(kv);
-			T_ASSERT_OK(pmkv_close(&kv));
-			continue;
-		}
-		failed++;
-		T_ASSERT(kv == NULL);
-		if (rc != -ENOMEM || !strstr(pmkv_errormsg(), "memory"))
-			T_FAIL("open with allocation %u on refused: %s (%s)", n,
-			       pmkv_strerror(rc), pmkv_errormsg());
-		kv = t_pool_open(path, 0);
-		check_all(kv);
-		T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
-		T_ASSERT_EQ(st.recovered_records, records);
-		T_ASSERT_OK(pmkv_close(&kv));
-	}
+	failed = t_open_each_refusal(path, normal, arm, check_all, records);
 	t_info("%u of %u refused allocations failed the open", failed, normal);
 	T_ASSERT(failed > 0);
 	unlink(path);

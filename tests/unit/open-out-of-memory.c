@@ -47,8 +47,10 @@ static void key_of(unsigned i, char *k)
 	sprintf(k, "oom-key-%08u", i);
 }
 
+/* every key, and no other */
 static void check_all(struct pmkv *kv)
 {
+	struct pmkv_stats st;
 	char k[32], v[32];
 	size_t vlen;
 
@@ -58,16 +60,23 @@ static void check_all(struct pmkv *kv)
 		T_ASSERT_EQ(vlen, strlen(k));
 		T_ASSERT_MEM_EQ(v, k, vlen);
 	}
+	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
+	T_ASSERT_EQ(st.keys, NKEYS);
+}
+
+static void arm(unsigned k)
+{
+	anon_maps = 0;
+	fail_from = k;
 }
 
 int main(void)
 {
-	unsigned normal, failed = 0, k;
+	unsigned normal, failed;
 	struct pmkv_stats st;
 	uint64_t records;
 	struct pmkv *kv;
 	char path[512], key[32];
-	int rc;
 
 	t_seed();
 	t_pool_tmp(path, sizeof(path), "oom");
@@ -89,34 +98,7 @@ int main(void)
 	t_info("a normal open maps anonymous memory %u times", normal);
 	T_ASSERT(normal > 0);
 
-	for (k = 1; k <= normal; k++) {
-		anon_maps = 0;
-		fail_from = k;
-		kv = NULL;
-		rc = pmkv_open(path, NULL, &kv);
-		fail_from = 0;
-		if (rc == 0) {
-			check_all(kv);
-			T_ASSERT_OK(pmkv_close(&kv));
-			continue;
-		}
-		failed++;
-		t_info("mapping %u on refused: %s", k, pmkv_errormsg());
-		T_ASSERT(kv == NULL);
-		if (rc != -ENOMEM || !strstr(pmkv_errormsg(), "memory"))
-			T_FAIL("open with mapping %u on refused: %s (%s)", k,
-			       pmkv_strerror(rc), pmkv_errormsg());
-		/*
-		 * Nothing lost. (Not the file to the byte: PMDK counts every
-		 * open in the pool, failed ones too.)
-		 */
-		kv = t_pool_open(path, 0);
-		check_all(kv);
-		T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
-		T_ASSERT_EQ(st.recovered_records, records);
-		T_ASSERT_EQ(st.keys, NKEYS);
-		T_ASSERT_OK(pmkv_close(&kv));
-	}
+	failed = t_open_each_refusal(path, normal, arm, check_all, records);
 	t_info("%u of %u refused mappings failed the open", failed, normal);
 	T_ASSERT(failed > 0);
 
