@@ -31,7 +31,7 @@ struct writer {
 
 /*
  * The fast paths below are inline: every put and get goes through them,
- * and out of line they cost a call each (design.md, "Where things are").
+ * and out of line each would cost a call (commit.h has the figures).
  */
 
 /* the calling thread's number; ~0U until writer_slot_assign() gives one */
