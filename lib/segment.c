@@ -30,9 +30,12 @@ int segment_table_init(struct pmkv *kv)
 	kv->nsegs_max = (uint32_t)(kv->sb->pool_size / kv->segment_size) + 64;
 	kv->segs = calloc(kv->nsegs_max, sizeof(*kv->segs));
 	kv->free_slots = calloc(kv->nsegs_max, sizeof(*kv->free_slots));
-	if (!kv->segs || !kv->free_slots)
+	if (!kv->segs || !kv->free_slots) {
+		/* one of the two may have come: nothing stays behind */
+		segment_table_fini(kv);
 		return pmkv_err(-ENOMEM, "no memory for %u segment slots",
 				kv->nsegs_max);
+	}
 	for (uint32_t i = 0; i < kv->nsegs_max; i++)
 		kv->free_slots[i] = kv->nsegs_max - 1 - i;
 	kv->nfree_slots = kv->nsegs_max;
