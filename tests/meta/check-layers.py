@@ -38,7 +38,9 @@ def symbols(nm, archive):
         if len(parts) == 2 and parts[0] == 'U':
             uses.setdefault(f, set()).add(parts[1])
         elif len(parts) == 3 and parts[1] in 'TDBR':
-            defs.setdefault(f, set()).add(parts[2])
+            # the compiler's own (__odr_asan.* under ASan, say)
+            if not parts[2].startswith('__'):
+                defs.setdefault(f, set()).add(parts[2])
     return defs, uses
 
 
