@@ -1009,16 +1009,133 @@ static int stats_of(const struct bench_engine *eng, struct bench_db *db,
 	return eng->has_stats ? eng->stats(db, fences, flushed) : 0;
 }
 
+/*
+ * Start the workers, release them together, wait for them with the
+ * progress line and join them. Returns 0, or pthread_create's code with
+ * msg set; the threads started before it failed are told to abort, and
+ * are joined too.
+ */
+static int workers_run(struct run *r, struct worker *w, unsigned nw,
+		       char *msg, size_t msglen)
+{
+	const struct bench_params *p = r->p;
+	unsigned started = 0;
+	uint64_t total = 0, t_go;
+	int rc = 0;
+
+	for (unsigned i = 0; i < p->threads; i++)
+		total += w[i].quota;
+
+	for (; started < nw; started++) {
+		rc = -pthread_create(&w[started].tid, NULL, worker_main,
+				     &w[started]);
+		if (rc) {
+			snprintf(msg, msglen, "pthread_create of worker %u: %s",
+				 started, strerror(-rc));
+			break;
+		}
+	}
+	/* all at once, so the first thread does not run alone for a while */
+	pthread_mutex_lock(&r->lock);
+	t_go = now_ns();
+	if (p->duration)
+		r->deadline = t_go + p->duration * 1000000000ULL;
+	r->go = true;
+	r->abort = rc != 0;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->lock);
+	if (!rc)
+		wait_workers(r, w, nw, r->def->name, total, t_go);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	return rc;
+}
+
+/*
+ * The first worker's failure, as bench_run() reports it in msg, or 0.
+ * *complete says whether every worker did its whole quota: --duration
+ * may have cut one short, and then what the run must find is unknown.
+ */
+static int workers_check(const struct worker *w, unsigned nw,
+			 const char *name, bool *complete, char *msg,
+			 size_t msglen)
+{
+	*complete = true;
+	for (unsigned i = 0; i < nw; i++) {
+		if (w[i].rc) {
+			if (w[i].rc == -EINTR)
+				snprintf(msg, msglen, "interrupted");
+			else
+				snprintf(msg, msglen,
+					 "%s (%s, thread %u, %s of op %" PRIu64 ")",
+					 w[i].msg, name, i, w[i].op,
+					 w[i].at);
+			return w[i].rc;
+		}
+		if (w[i].cut && w[i].quota != UINT64_MAX)
+			*complete = false;
+	}
+	return 0;
+}
+
+/*
+ * Fill *res from the finished workers and the engine's counters (fences
+ * and flushed bytes since f0 and b0, taken before the run), check what
+ * was found, and move *st to what the store holds now.
+ */
+static int run_collect(struct run *r, const struct worker *w, unsigned nw,
+		       bool complete, uint64_t f0, uint64_t b0,
+		       struct bench_state *st, struct bench_result *res,
+		       char *msg, size_t msglen)
+{
+	const struct bench_engine *eng = r->eng;
+	const struct bench_def *def = r->def;
+	uint64_t f1, b1, index_bytes = 0, keys = 0;
+	int rc;
+
+	rc = stats_of(eng, r->db, &f1, &b1);
+	if (!rc && eng->has_stats)
+		rc = eng->memory(r->db, &index_bytes, &keys);
+	if (rc) {
+		snprintf(msg, msglen, "stats: %s", eng->errmsg(NULL));
+		return rc;
+	}
+	result_fill(res, r, w, nw, f1 - f0, b1 - b0);
+	res->index_bytes = index_bytes;
+	res->keys = keys;
+	res->expected = res->has_found ?
+		expected_found(def, st->contents, complete, w,
+			       r->p->threads) : -1;
+	res->verified = res->wrong == 0 &&
+			(res->expected < 0 ||
+			 res->found == (uint64_t)res->expected);
+	st->contents = contents_after(def->kind, st->contents, complete);
+	st->inserted = atomic_load(&r->ins_next);
+	return 0;
+}
+
+/* the workers' buffers and the array; w may be NULL or half set up */
+static void workers_free(struct worker *w, unsigned nw)
+{
+	if (w)
+		for (unsigned i = 0; i < nw; i++) {
+			free(w[i].key);
+			free(w[i].key2);
+			free(w[i].rbuf);
+		}
+	free(w);
+}
+
+/* bench.h: counters before, workers set up, run and checked, counters after */
 int bench_run(const struct bench_engine *eng, struct bench_db *db,
 	      const struct bench_params *p, const struct bench_def *def,
 	      struct bench_state *st, struct bench_result *res, char *msg,
 	      size_t msglen)
 {
-	unsigned n = p->threads, started = 0;
+	unsigned n = p->threads;
 	unsigned nw = n + (def->kind == BENCH_READWHILEWRITING);
-	uint64_t f0, f1, b0, b1, total = 0, t_go;
-	uint64_t index_bytes = 0, keys = 0;
-	bool complete = true;
+	uint64_t f0, b0;
+	bool complete;
 	struct worker *w;
 	struct run r;
 	int rc;
@@ -1043,74 +1160,14 @@ int bench_run(const struct bench_engine *eng, struct bench_db *db,
 		snprintf(msg, msglen, "no memory for %u workers", nw);
 		goto out_free;
 	}
-	for (unsigned i = 0; i < n; i++)
-		total += w[i].quota;
-
-	for (; started < nw; started++) {
-		rc = -pthread_create(&w[started].tid, NULL, worker_main,
-				     &w[started]);
-		if (rc) {
-			snprintf(msg, msglen, "pthread_create of worker %u: %s",
-				 started, strerror(-rc));
-			break;
-		}
-	}
-	/* all at once, so the first thread does not run alone for a while */
-	pthread_mutex_lock(&r.lock);
-	t_go = now_ns();
-	if (p->duration)
-		r.deadline = t_go + p->duration * 1000000000ULL;
-	r.go = true;
-	r.abort = rc != 0;
-	pthread_cond_broadcast(&r.cv);
-	pthread_mutex_unlock(&r.lock);
+	rc = workers_run(&r, w, nw, msg, msglen);
 	if (!rc)
-		wait_workers(&r, w, nw, def->name, total, t_go);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(w[i].tid, NULL);
-	if (rc)
-		goto out_free;
-
-	for (unsigned i = 0; i < nw; i++) {
-		if (w[i].rc) {
-			rc = w[i].rc;
-			if (rc == -EINTR)
-				snprintf(msg, msglen, "interrupted");
-			else
-				snprintf(msg, msglen,
-					 "%s (%s, thread %u, %s of op %" PRIu64 ")",
-					 w[i].msg, def->name, i, w[i].op,
-					 w[i].at);
-			goto out_free;
-		}
-		if (w[i].cut && w[i].quota != UINT64_MAX)
-			complete = false;
-	}
-	rc = stats_of(eng, db, &f1, &b1);
-	if (!rc && eng->has_stats)
-		rc = eng->memory(db, &index_bytes, &keys);
-	if (rc) {
-		snprintf(msg, msglen, "stats: %s", eng->errmsg(NULL));
-		goto out_free;
-	}
-	result_fill(res, &r, w, nw, f1 - f0, b1 - b0);
-	res->index_bytes = index_bytes;
-	res->keys = keys;
-	res->expected = res->has_found ?
-		expected_found(def, st->contents, complete, w, n) : -1;
-	res->verified = res->wrong == 0 &&
-			(res->expected < 0 ||
-			 res->found == (uint64_t)res->expected);
-	st->contents = contents_after(def->kind, st->contents, complete);
-	st->inserted = atomic_load(&r.ins_next);
+		rc = workers_check(w, nw, def->name, &complete, msg, msglen);
+	if (!rc)
+		rc = run_collect(&r, w, nw, complete, f0, b0, st, res, msg,
+				 msglen);
 out_free:
-	if (w)
-		for (unsigned i = 0; i < nw; i++) {
-			free(w[i].key);
-			free(w[i].key2);
-			free(w[i].rbuf);
-		}
-	free(w);
+	workers_free(w, nw);
 	run_fini(&r);
 	return rc;
 }
