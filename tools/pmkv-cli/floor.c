@@ -53,23 +53,17 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
-static int measure_persist(struct bench_floor *f, const char *dir,
-			   char *msg, size_t msglen)
+/*
+ * Make the scratch file in dir and map SCRATCH_BYTES of it through
+ * libpmem, which says in *pmem whether it is pmem. The file is unlinked
+ * at once: only the mapping is used, and nothing is left behind.
+ * Returns 0, or -errno with msg set.
+ */
+static int scratch_map(struct bench_floor *f, const char *dir, char **map,
+		       size_t *mapped, int *pmem, char *msg, size_t msglen)
 {
-	const uint64_t stride = (f->record_bytes + 7) & ~7ULL;
-	double round_ns[FLOOR_ROUNDS];
-	unsigned char *src;
-	size_t mapped;
-	uint64_t s = 0x9e3779b97f4a7c15ULL, off = 0;
-	char *map;
-	int fd, pmem;
+	int fd;
 
-	if (stride > SCRATCH_BYTES) {
-		snprintf(f->persist_skip, sizeof(f->persist_skip),
-			 "a record of %llu bytes is larger than the scratch file",
-			 (unsigned long long)f->record_bytes);
-		return 0;
-	}
 	snprintf(f->scratch, sizeof(f->scratch), "%s/pmkv-bench-floor.XXXXXX",
 		 dir);
 	fd = mkstemp(f->scratch);
@@ -79,20 +73,36 @@ static int measure_persist(struct bench_floor *f, const char *dir,
 	}
 	close(fd);
 	/* libpmem decides pmem or not here, as it does for the pool */
-	map = pmem_map_file(f->scratch, SCRATCH_BYTES, PMEM_FILE_CREATE, 0600,
-			    &mapped, &pmem);
+	*map = pmem_map_file(f->scratch, SCRATCH_BYTES, PMEM_FILE_CREATE, 0600,
+			     mapped, pmem);
 	unlink(f->scratch);
-	if (!map) {
+	if (!*map) {
 		snprintf(msg, msglen, "%s: %s", f->scratch, pmem_errormsg());
 		return -errno;
 	}
-	src = malloc(stride);
-	if (!src) {
-		pmem_unmap(map, mapped);
-		return -ENOMEM;
-	}
+	return 0;
+}
+
+/* the record (a) persists: stride bytes of noise, fixed from run to run */
+static unsigned char *record_new(uint64_t stride)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ULL;
+	unsigned char *src = malloc(stride);
+
+	if (!src)
+		return NULL;
 	for (uint64_t i = 0; i < stride; i++)
 		src[i] = (unsigned char)xorshift(&s);
+	return src;
+}
+
+/*
+ * Note whether the scratch mapping is pmem, and forced so, then fault
+ * all of it in and make it durable before (a) is timed.
+ */
+static void scratch_fault(struct bench_floor *f, char *map, size_t mapped,
+			  int pmem)
+{
 	f->is_pmem = pmem;
 	f->pmem_forced = pmem && getenv("PMEM_IS_PMEM_FORCE") &&
 			 !strcmp(getenv("PMEM_IS_PMEM_FORCE"), "1");
@@ -102,6 +112,40 @@ static int measure_persist(struct bench_floor *f, const char *dir,
 		pmem_persist(map, mapped);
 	else
 		pmem_msync(map, mapped);
+}
+
+/*
+ * (a): records appended to a scratch file beside the pool, each made
+ * durable before the next; f->persist_ns is the median of the rounds'
+ * means. A record the scratch file cannot hold is skipped, with the
+ * reason in f->persist_skip. Returns 0, or -errno with msg set.
+ */
+static int measure_persist(struct bench_floor *f, const char *dir,
+			   char *msg, size_t msglen)
+{
+	const uint64_t stride = (f->record_bytes + 7) & ~7ULL;
+	double round_ns[FLOOR_ROUNDS];
+	unsigned char *src;
+	size_t mapped;
+	uint64_t off = 0;
+	char *map;
+	int pmem, rc;
+
+	if (stride > SCRATCH_BYTES) {
+		snprintf(f->persist_skip, sizeof(f->persist_skip),
+			 "a record of %llu bytes is larger than the scratch file",
+			 (unsigned long long)f->record_bytes);
+		return 0;
+	}
+	rc = scratch_map(f, dir, &map, &mapped, &pmem, msg, msglen);
+	if (rc)
+		return rc;
+	src = record_new(stride);
+	if (!src) {
+		pmem_unmap(map, mapped);
+		return -ENOMEM;
+	}
+	scratch_fault(f, map, mapped, pmem);
 
 	for (unsigned r = 0; r < FLOOR_ROUNDS; r++) {
 		uint64_t t0 = now_ns(), t1, n = 0;
@@ -166,35 +210,39 @@ static uint64_t anon_huge(void)
 	return (uint64_t)kb << 10;
 }
 
-static int measure_miss(struct bench_floor *f, char *msg, size_t msglen)
+/*
+ * Map the chase buffer, len bytes and HUGE_PAGE more to align it in, and
+ * *order, room for the cycle through groups groups. Both or neither:
+ * returns 0, or -ENOMEM with msg set and nothing left allocated.
+ */
+static int chase_alloc(uint64_t len, uint64_t groups, char **map,
+		       uint32_t **order, char *msg, size_t msglen)
 {
-	uint64_t groups = f->chase_bytes / (LINE * GROUP_LINES);
-	uint64_t s = 0x2545f4914f6cdd1dULL, huge0, len;
-	double round_ns[FLOOR_ROUNDS];
-	uint32_t *order;
-	char *map, *buf;
-	void **p;
-
-	if (groups < 2 || groups > UINT32_MAX) {
-		snprintf(msg, msglen, "a chase buffer of %llu bytes",
-			 (unsigned long long)f->chase_bytes);
-		return -EINVAL;
-	}
-	read_thp(f);
-	huge0 = anon_huge();
-	len = groups * LINE * GROUP_LINES;
 	/* aligned to 2 MiB, so huge pages can back all of it */
-	map = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	order = malloc(groups * sizeof(*order));
-	if (map == MAP_FAILED || !order) {
+	*map = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	*order = malloc(groups * sizeof(**order));
+	if (*map == MAP_FAILED || !*order) {
 		snprintf(msg, msglen, "no memory for a %llu-byte chase buffer",
 			 (unsigned long long)len);
-		if (map != MAP_FAILED)
-			munmap(map, len + HUGE_PAGE);
-		free(order);
+		if (*map != MAP_FAILED)
+			munmap(*map, len + HUGE_PAGE);
+		free(*order);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/*
+ * The chase buffer: map aligned to HUGE_PAGE, huge pages asked for and
+ * every page faulted in before (b) is timed. f->huge_bytes is how much
+ * of it huge pages back, from AnonHugePages before (huge0) and after.
+ */
+static char *chase_fault(struct bench_floor *f, char *map, uint64_t len,
+			 uint64_t huge0)
+{
+	char *buf;
+
 	buf = (char *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
 	/*
 	 * A TLB miss is not part of the floor: an index can avoid it with
@@ -206,6 +254,16 @@ static int measure_miss(struct bench_floor *f, char *msg, size_t msglen)
 	f->huge_bytes = anon_huge() - huge0;
 	if (f->huge_bytes > len)
 		f->huge_bytes = len;
+	return buf;
+}
+
+/*
+ * Link one line of each of the groups groups of buf into one random
+ * cycle, order[] being scratch for it; returns where the chase starts.
+ */
+static void **chase_link(char *buf, uint32_t *order, uint64_t groups)
+{
+	uint64_t s = 0x2545f4914f6cdd1dULL;
 
 	/*
 	 * Sattolo's shuffle: one cycle through all groups, so the chase
@@ -231,7 +289,37 @@ static int measure_miss(struct bench_floor *f, char *msg, size_t msglen)
 		*(void **)(buf + (uint64_t)order[i] * LINE) =
 			buf + (uint64_t)order[(i + 1) % groups] * LINE;
 	/* on the cycle: most lines are not */
-	p = (void **)(buf + (uint64_t)order[0] * LINE);
+	return (void **)(buf + (uint64_t)order[0] * LINE);
+}
+
+/*
+ * (b): a pointer chase through f->chase_bytes, one dependent load per
+ * hop; f->miss_ns is the median of the rounds' means. Returns 0, or
+ * -EINVAL or -ENOMEM with msg set.
+ */
+static int measure_miss(struct bench_floor *f, char *msg, size_t msglen)
+{
+	uint64_t groups = f->chase_bytes / (LINE * GROUP_LINES);
+	double round_ns[FLOOR_ROUNDS];
+	uint64_t huge0, len;
+	uint32_t *order;
+	char *map, *buf;
+	void **p;
+	int rc;
+
+	if (groups < 2 || groups > UINT32_MAX) {
+		snprintf(msg, msglen, "a chase buffer of %llu bytes",
+			 (unsigned long long)f->chase_bytes);
+		return -EINVAL;
+	}
+	read_thp(f);
+	huge0 = anon_huge();
+	len = groups * LINE * GROUP_LINES;
+	rc = chase_alloc(len, groups, &map, &order, msg, msglen);
+	if (rc)
+		return rc;
+	buf = chase_fault(f, map, len, huge0);
+	p = chase_link(buf, order, groups);
 	free(order);
 
 	for (unsigned i = 0; i < CHASE_HOPS; i++)	/* warm the TLB */
