@@ -615,18 +615,9 @@ static int cr_write_file(const char *path, const uint8_t *buf, uint64_t size)
 	return 0;
 }
 
-int crash_rec_start(const char *path, crash_point_fn fn, void *arg)
+/* forget the last recording: shadow, file, pending ranges, counts; lock held */
+static void cr_rec_reset(crash_point_fn fn, void *arg)
 {
-	const char *drop = getenv("PMKV_CRASH_DROP");
-	char dir[PATH_MAX], *slash;
-	const char *base;
-	uint64_t got;
-	struct stat st;
-	int rc = 0;
-
-	cr_real();
-	cr_own_init();
-	pthread_mutex_lock(&R.lock);
 	free(R.shadow);
 	R.shadow = NULL;
 	R.size = 0;
@@ -639,6 +630,17 @@ int crash_rec_start(const char *path, crash_point_fn fn, void *arg)
 	memset(&R.st, 0, sizeof(R.st));
 	R.fn = fn;
 	R.arg = arg;
+}
+
+/*
+ * R.path: path with its directory made canonical, as /proc/self/maps
+ * names the file (the file itself need not exist yet); lock held.
+ * Returns 0 or -errno.
+ */
+static int cr_pool_path(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	const char *base;
 
 	/* the maps file names the file by its canonical path */
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -646,17 +648,22 @@ int crash_rec_start(const char *path, crash_point_fn fn, void *arg)
 	base = slash ? path + (slash - dir) + 1 : path;
 	if (slash)
 		*slash = '\0';
-	if (!realpath(!slash ? "." : slash == dir ? "/" : dir, R.path)) {
-		rc = -errno;
-		goto out;
-	}
-	if (strlen(R.path) + 1 + strlen(base) >= sizeof(R.path)) {
-		rc = -ENAMETOOLONG;
-		goto out;
-	}
+	if (!realpath(!slash ? "." : slash == dir ? "/" : dir, R.path))
+		return -errno;
+	if (strlen(R.path) + 1 + strlen(base) >= sizeof(R.path))
+		return -ENAMETOOLONG;
 	strcat(R.path, strcmp(R.path, "/") ? "/" : "");
 	strcat(R.path, base);
+	return 0;
+}
 
+/*
+ * PMKV_CRASH_DROP's value (crash.h), NULL or empty for none, into
+ * R.drop_*; lock held. Returns 0, or -EINVAL for a kind other than
+ * fence or flush, or an N of 0.
+ */
+static int cr_drop_parse(const char *drop)
+{
 	R.drop_kind = DROP_NONE;
 	R.drop_seen = 0;
 	R.drop_site[0] = '\0';
@@ -667,37 +674,61 @@ int crash_rec_start(const char *path, crash_point_fn fn, void *arg)
 			R.drop_kind = DROP_FENCE;
 		else if (!strncmp(drop, "flush:", 6))
 			R.drop_kind = DROP_FLUSH;
-		else {
-			rc = -EINVAL;
-			goto out;
-		}
+		else
+			return -EINVAL;
 		R.drop_n = strtoull(drop + 6, NULL, 10);
 		if (at)
 			snprintf(R.drop_site, sizeof(R.drop_site), "%s", at + 1);
-		if (R.drop_n == 0) {
-			rc = -EINVAL;
-			goto out;
-		}
+		if (R.drop_n == 0)
+			return -EINVAL;
 	}
+	return 0;
+}
 
-	if (stat(R.path, &st) == 0) {
-		rc = cr_track(R.path);
-		if (rc)
-			goto out;
-		R.size = (uint64_t)st.st_size;
-		R.shadow = malloc(R.size ? R.size : 1);
-		if (!R.shadow) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		rc = cr_read_file(R.shadow, R.size, &got);
-		if (!rc && got != R.size)
-			rc = -EIO;
-		if (rc)
-			goto out;
-	}
-	R.armed = true;
-out:
+/*
+ * A pool file that already exists at R.path is durable as it is: track
+ * it and start the shadow from its bytes. None yet is not an error: the
+ * shadow starts when the file appears (cr_map_find()). Lock held.
+ * Returns 0 or -errno.
+ */
+static int cr_shadow_load(void)
+{
+	struct stat st;
+	uint64_t got;
+	int rc;
+
+	if (stat(R.path, &st) != 0)
+		return 0;
+	rc = cr_track(R.path);
+	if (rc)
+		return rc;
+	R.size = (uint64_t)st.st_size;
+	R.shadow = malloc(R.size ? R.size : 1);
+	if (!R.shadow)
+		return -ENOMEM;
+	rc = cr_read_file(R.shadow, R.size, &got);
+	if (!rc && got != R.size)
+		rc = -EIO;
+	return rc;
+}
+
+/* crash.h; the steps run under R.lock, and it arms only if all of them pass */
+int crash_rec_start(const char *path, crash_point_fn fn, void *arg)
+{
+	const char *drop = getenv("PMKV_CRASH_DROP");
+	int rc;
+
+	cr_real();
+	cr_own_init();
+	pthread_mutex_lock(&R.lock);
+	cr_rec_reset(fn, arg);
+	rc = cr_pool_path(path);
+	if (!rc)
+		rc = cr_drop_parse(drop);
+	if (!rc)
+		rc = cr_shadow_load();
+	if (!rc)
+		R.armed = true;
 	pthread_mutex_unlock(&R.lock);
 	return rc;
 }
