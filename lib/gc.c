@@ -14,9 +14,12 @@
  *      removing the entry of a dropped tombstone;
  *   5. free the victim (libpmemobj makes the free atomic and durable).
  * A crash before 5 leaves copies next to their originals, with the same
- * versions and contents: recovery keeps either. Readers only touch records
- * under a shard lock, and after 4 no entry points into the victim, so the
- * free needs no grace period.
+ * versions and contents: recovery keeps either. After 4 no entry points
+ * into the victim, so a reader under a shard lock never meets it; a get
+ * without the lock (kv.c) may still be reading its bytes when it is
+ * freed, but 3 and 4 moved the sequence of that key's shard, so the get
+ * throws away what it read and tries again. The pool stays mapped, so
+ * the free needs no grace period.
  *
  * Copies keep their version so that a put racing with reclamation (its
  * version taken before the copy was made, but published after) still wins
