@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* fork-reopen.c -- a child opens the pool once the parent has closed it */
+/*
+ * Proves the fork rule libpmkv.h documents ("do not use a handle in a
+ * child after fork(); open the pool again there after the parent has
+ * closed it"), with the pool open in the parent when it forks:
+ *   - while the parent holds the pool, the child's pmkv_open() fails with
+ *     -EBUSY and a message naming the path, read-write and read-only;
+ *   - once the parent has closed it, the child's pmkv_open() succeeds
+ *     (issue 15: it got -EBUSY, the child's inherited descriptor keeping
+ *     the lock), reads the parent's key and writes its own;
+ *   - the parent, after the child closed, reads the child's key.
+ *
+ * The handle is opened with its helper thread, as most are; the child
+ * never touches the parent's handle. The child is driven through pipes:
+ * no sleeps.
+ */
+#include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "t.h"
+
+static void xwrite(int fd, char c)
+{
+	if (write(fd, &c, 1) != 1)
+		t_error("pipe write: %s", strerror(errno));
+}
+
+/* one byte, or 0 when the other side is gone (it failed and exited) */
+static char xread(int fd)
+{
+	ssize_t r;
+	char c;
+
+	r = read(fd, &c, 1);
+	if (r < 0)
+		t_error("pipe read: %s", strerror(errno));
+	return r == 1 ? c : 0;
+}
+
+static void child(const char *path, int cmd, int reply)
+{
+	struct pmkv_config *cfg;
+	struct pmkv *kv = NULL;
+	char val[8];
+	size_t vlen;
+
+	/* the parent still holds it */
+	T_EXPECT_ERR(pmkv_open(path, NULL, &kv), -EBUSY, path);
+	T_ASSERT(kv == NULL);
+	cfg = t_cfg(0, PMKV_F_RDONLY);
+	T_EXPECT_ERR(pmkv_open(path, cfg, &kv), -EBUSY, path);
+	T_ASSERT(kv == NULL);
+	pmkv_config_free(&cfg);
+	xwrite(reply, 'k');
+
+	/* the parent has closed it: the child's own open must work */
+	T_ASSERT_EQ(xread(cmd), 'c');
+	T_ASSERT_OK(pmkv_open(path, NULL, &kv));
+	T_ASSERT_OK(pmkv_get(kv, "k", 1, val, sizeof(val), &vlen));
+	T_ASSERT_EQ(vlen, 6);
+	T_ASSERT_MEM_EQ(val, "parent", 6);
+	T_ASSERT_OK(pmkv_put(kv, "c", 1, "child", 5));
+	T_ASSERT_OK(pmkv_close(&kv));
+	xwrite(reply, 'k');
+	exit(T_EXIT_PASS);
+}
+
+int main(void)
+{
+	int cmd[2], reply[2], status;
+	struct pmkv *kv;
+	char path[512], val[8];
+	size_t vlen;
+	pid_t pid;
+
+	t_pool_tmp(path, sizeof(path), "fork-reopen");
+	kv = t_pool_create(path, PMKV_POOL_MIN);
+	T_ASSERT_OK(pmkv_put(kv, "k", 1, "parent", 6));
+
+	if (pipe(cmd) || pipe(reply))
+		t_error("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		t_error("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(cmd[1]);
+		close(reply[0]);
+		child(path, cmd[0], reply[1]);
+	}
+	close(cmd[0]);
+	close(reply[1]);
+
+	if (xread(reply[0]) != 'k')
+		T_FAIL("the child failed while the parent held the pool");
+	/* the parent's handle is unaffected by the child's attempts */
+	T_ASSERT_OK(pmkv_get(kv, "k", 1, val, sizeof(val), &vlen));
+	T_ASSERT_EQ(vlen, 6);
+	T_ASSERT_OK(pmkv_close(&kv));
+
+	xwrite(cmd[1], 'c');
+	if (xread(reply[0]) != 'k')
+		T_FAIL("the child could not open the pool after the parent closed it");
+	if (waitpid(pid, &status, 0) != pid)
+		t_error("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != T_EXIT_PASS)
+		T_FAIL("child status 0x%x", status);
+
+	kv = t_pool_open(path, 0);
+	T_ASSERT_OK(pmkv_get(kv, "c", 1, val, sizeof(val), &vlen));
+	T_ASSERT_EQ(vlen, 5);
+	T_ASSERT_MEM_EQ(val, "child", 5);
+	T_ASSERT_OK(pmkv_close(&kv));
+	return T_EXIT_PASS;
+}
