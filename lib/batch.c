@@ -12,10 +12,17 @@
  * is removed and the batch retracted (commit_retract() on its first
  * record), so the commit fails with nothing changed. commit.c has the
  * protocol that puts share.
+ *
+ * A key appears at most once in a batch: an operation on a key the batch
+ * holds replaces that operation in place, found through a hash of the
+ * batch's keys. So PMKV_BATCH_MAX and the size limit count what the batch
+ * will write, and a full batch still takes a replacement (issue 15: it
+ * counted every call and refused one).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "args.h"
 #include "commit.h"
@@ -27,7 +34,6 @@ struct op {
 	uint8_t *key;		/* key then value, one allocation */
 	uint32_t klen, vlen;
 	bool tomb;
-	uint32_t seq;		/* order of addition: the later op wins */
 };
 
 struct pmkv_batch {
@@ -35,6 +41,12 @@ struct pmkv_batch {
 	struct op *ops;
 	uint32_t n, cap;
 	uint64_t bytes;		/* records' size on media */
+	/*
+	 * ops[slots[h] - 1] for a key hashing near h, 0 for an empty slot;
+	 * open addressing, at most half full so probes stay short
+	 */
+	uint32_t *slots;
+	uint32_t nslots;	/* a power of two, or 0 */
 };
 
 int pmkv_batch_new(struct pmkv *kv, struct pmkv_batch **b)
@@ -57,6 +69,8 @@ static void batch_clear(struct pmkv_batch *b)
 		free(b->ops[i].key);
 	b->n = 0;
 	b->bytes = 0;
+	if (b->slots)
+		memset(b->slots, 0, b->nslots * sizeof(b->slots[0]));
 }
 
 void pmkv_batch_free(struct pmkv_batch **b)
@@ -65,13 +79,92 @@ void pmkv_batch_free(struct pmkv_batch **b)
 		return;
 	batch_clear(*b);
 	free((*b)->ops);
+	free((*b)->slots);
 	free(*b);
 	*b = NULL;
+}
+
+/* the slot that holds key, or the empty one where it would go */
+static uint32_t *batch_slot(const struct pmkv_batch *b, const void *key,
+			    uint32_t klen)
+{
+	uint32_t mask = b->nslots - 1;
+	uint32_t h = (uint32_t)XXH3_64bits(key, klen) & mask;
+
+	for (;; h = (h + 1) & mask) {
+		const struct op *o;
+
+		if (!b->slots[h])
+			return &b->slots[h];
+		o = &b->ops[b->slots[h] - 1];
+		if (o->klen == klen && !memcmp(o->key, key, klen))
+			return &b->slots[h];
+	}
+}
+
+static void batch_reindex(struct pmkv_batch *b)
+{
+	memset(b->slots, 0, b->nslots * sizeof(b->slots[0]));
+	for (uint32_t i = 0; i < b->n; i++)
+		*batch_slot(b, b->ops[i].key, b->ops[i].klen) = i + 1;
+}
+
+/* room in ops[] and in the hash for one more operation */
+static int batch_grow(struct pmkv_batch *b)
+{
+	if (b->n == b->cap) {
+		uint32_t ncap = b->cap ? b->cap * 2 : 16;
+		struct op *n = realloc(b->ops, ncap * sizeof(*n));
+
+		if (!n)
+			return pmkv_err(-ENOMEM, "no memory for a batch of %u", ncap);
+		b->ops = n;
+		b->cap = ncap;
+	}
+	if (2 * (b->n + 1) > b->nslots) {
+		uint32_t nslots = b->nslots ? b->nslots * 2 : 32;
+		uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+		if (!slots)
+			return pmkv_err(-ENOMEM, "no memory for a batch of %u",
+					b->n + 1);
+		free(b->slots);
+		b->slots = slots;
+		b->nslots = nslots;
+		batch_reindex(b);
+	}
+	return 0;
+}
+
+/* a put or delete of a key the batch holds: takes the place of the old */
+static int batch_replace(struct pmkv_batch *b, struct op *o, const void *val,
+			 size_t vlen, bool tomb)
+{
+	uint64_t old = record_size(o->klen, o->vlen);
+	uint64_t rsize = record_size(o->klen, (uint32_t)vlen);
+	uint8_t *p;
+
+	if (b->bytes - old + rsize + PMKV_SEGMENT_DATA > PMEMOBJ_MAX_ALLOC_SIZE)
+		return pmkv_err(-E2BIG, "batch records would exceed %zu bytes",
+				(size_t)PMEMOBJ_MAX_ALLOC_SIZE);
+	if (vlen != o->vlen) {
+		p = realloc(o->key, o->klen + vlen);
+		if (!p)
+			return pmkv_err(-ENOMEM, "no memory for a batch operation");
+		o->key = p;
+	}
+	if (vlen)
+		memcpy(o->key + o->klen, val, vlen);
+	o->vlen = (uint32_t)vlen;
+	o->tomb = tomb;
+	b->bytes = b->bytes - old + rsize;
+	return 0;
 }
 
 static int batch_add(struct pmkv_batch *b, const void *key, size_t klen,
 		     const void *val, size_t vlen, bool tomb)
 {
+	uint32_t *slot;
 	uint64_t rsize;
 	struct op *o;
 	int rc;
@@ -83,6 +176,12 @@ static int batch_add(struct pmkv_batch *b, const void *key, size_t klen,
 		rc = args_value(val, vlen);
 	if (rc)
 		return rc;
+	if (b->nslots) {
+		slot = batch_slot(b, key, (uint32_t)klen);
+		if (*slot)
+			return batch_replace(b, &b->ops[*slot - 1], val, vlen,
+					     tomb);
+	}
 	if (b->n == PMKV_BATCH_MAX)
 		return pmkv_err(-E2BIG, "a batch holds at most %u operations",
 				PMKV_BATCH_MAX);
@@ -90,15 +189,9 @@ static int batch_add(struct pmkv_batch *b, const void *key, size_t klen,
 	if (b->bytes + rsize + PMKV_SEGMENT_DATA > PMEMOBJ_MAX_ALLOC_SIZE)
 		return pmkv_err(-E2BIG, "batch records would exceed %zu bytes",
 				(size_t)PMEMOBJ_MAX_ALLOC_SIZE);
-	if (b->n == b->cap) {
-		uint32_t ncap = b->cap ? b->cap * 2 : 16;
-		struct op *n = realloc(b->ops, ncap * sizeof(*n));
-
-		if (!n)
-			return pmkv_err(-ENOMEM, "no memory for a batch of %u", ncap);
-		b->ops = n;
-		b->cap = ncap;
-	}
+	rc = batch_grow(b);
+	if (rc)
+		return rc;
 	o = &b->ops[b->n];
 	o->key = malloc(klen + vlen);
 	if (!o->key)
@@ -109,7 +202,8 @@ static int batch_add(struct pmkv_batch *b, const void *key, size_t klen,
 	o->klen = (uint32_t)klen;
 	o->vlen = (uint32_t)vlen;
 	o->tomb = tomb;
-	o->seq = b->n++;
+	/* batch_grow() may have moved the slots */
+	*batch_slot(b, key, (uint32_t)klen) = ++b->n;
 	b->bytes += rsize;
 	return 0;
 }
@@ -128,30 +222,18 @@ int pmkv_batch_delete(struct pmkv_batch *b, const void *key, size_t klen)
 static int op_cmp(const void *pa, const void *pb)
 {
 	const struct op *a = pa, *b = pb;
-	int c = key_cmp_bytes(a->key, a->klen, b->key, b->klen);
 
-	if (c)
-		return c;
-	return (a->seq > b->seq) - (a->seq < b->seq);
+	return key_cmp_bytes(a->key, a->klen, b->key, b->klen);
 }
 
-/* sort by key and keep only the last operation on each key */
-static void batch_dedup(struct pmkv_batch *b)
+/*
+ * Records go out in key order. The hash follows the operations to their
+ * new places: a batch whose commit fails is kept, and may be added to.
+ */
+static void batch_sort(struct pmkv_batch *b)
 {
-	uint32_t out = 0;
-
 	qsort(b->ops, b->n, sizeof(b->ops[0]), op_cmp);
-	for (uint32_t i = 0; i < b->n; i++) {
-		if (i + 1 < b->n &&
-		    key_cmp_bytes(b->ops[i].key, b->ops[i].klen,
-				  b->ops[i + 1].key, b->ops[i + 1].klen) == 0) {
-			b->bytes -= record_size(b->ops[i].klen, b->ops[i].vlen);
-			free(b->ops[i].key);
-			continue;
-		}
-		b->ops[out++] = b->ops[i];
-	}
-	b->n = out;
+	batch_reindex(b);
 }
 
 /* the shards that keys of b fall in, and whether b only deletes */
@@ -261,7 +343,7 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 		return rc;
 	if (b->n == 0)
 		return 0;
-	batch_dedup(b);
+	batch_sort(b);
 	in = calloc(b->n, sizeof(*in));
 	if (!in)
 		return pmkv_err(-ENOMEM, "no memory to commit %u operations", b->n);

@@ -343,11 +343,12 @@ int pmkv_batch_new(struct pmkv *kv, struct pmkv_batch **b);
 /*
  * pmkv_batch_put, pmkv_batch_delete -- add an operation to a batch
  *
- * A later operation on the same key replaces an earlier one. A delete of a
- * key that is absent at commit time is not an error.
- * Returns 0, -EINVAL (limits as pmkv_put), -E2BIG (more than
- * PMKV_BATCH_MAX operations, or a batch whose records exceed the largest
- * single allocation) or -ENOMEM.
+ * A later operation on the same key replaces an earlier one, and does not
+ * count as another operation: a batch holds up to PMKV_BATCH_MAX keys. A
+ * delete of a key that is absent at commit time is not an error.
+ * Returns 0, -EINVAL (limits as pmkv_put), -E2BIG (a key beyond
+ * PMKV_BATCH_MAX, or a batch whose records exceed the largest single
+ * allocation) or -ENOMEM.
  */
 int pmkv_batch_put(struct pmkv_batch *b, const void *key, size_t klen,
 		   const void *val, size_t vlen);
