@@ -9,8 +9,8 @@
  * the write locks of every shard involved, in shard order, and holds them
  * until all of it is published, so a concurrent get sees all of the batch
  * or none of it. If the index runs out of memory half way, what was added
- * is removed and the batch retracted (commit_retract() on its first
- * record), so the commit fails with nothing changed. commit.c has the
+ * is removed and the batch retracted (commit_retract() on all of its
+ * records), so the commit fails with nothing changed. commit.c has the
  * protocol that puts share.
  *
  * A key appears at most once in a batch: an operation on a key the batch
@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+
+#include <libpmemobj.h>
 
 #include "args.h"
 #include "commit.h"
@@ -258,9 +260,9 @@ static void batch_append(struct pmkv_batch *b, struct commit *c,
 		struct op *o = &b->ops[i];
 		uint32_t flags = PMKV_REC_BATCH | (o->tomb ? PMKV_REC_TOMBSTONE : 0);
 
-		in[i].size = record_size(o->klen, o->vlen);
 		in[i].off = commit_append(c, o->key, o->klen, o->key + o->klen,
-					  o->vlen, flags, i == 0 ? b->n : 0);
+					  o->vlen, flags, i == 0 ? b->n : 0,
+					  &in[i].size);
 		in[i].version = c->version;
 		in[i].seg = c->seg;
 		in[i].tomb = o->tomb;

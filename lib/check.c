@@ -106,8 +106,10 @@ static int check_segments(struct pmkv *kv, struct tally_map *m)
 		for (off = s->off + PMKV_SEGMENT_DATA; off < end;) {
 			const struct pmkv_record *r = kv_ptr(kv, off);
 
-			if (!rec_valid(r, s->off + s->size - off, s->id,
-				       kv->sb->key_max, kv->sb->value_max))
+			if (!rec_header_valid(r, off - s->off, s->size, s->id,
+					      kv->sb->key_max,
+					      kv->sb->value_max) ||
+			    !rec_value_valid(r))
 				return pmkv_err(PMKV_E_CORRUPT,
 						"check: invalid record at %llu in segment %llu (end of log %llu)",
 						(unsigned long long)off,

@@ -45,20 +45,26 @@ int commit_copy(struct commit *c, const struct pmkv_record *r,
 		struct seg **to, uint64_t *off)
 {
 	struct pmkv *kv = c->kv;
-	uint64_t n = rec_size(r);
 	struct pmkv_record hdr;
 	uint32_t tomb = r->vlen_flags & PMKV_REC_TOMBSTONE;
+	uint64_t pos, n;
 	int rc;
 
-	rc = segment_room(kv, c->w, n, ROOM_RECLAIM, &c->seg);
+	rc = segment_room(kv, c->w, record_size(r->klen, rec_vlen(r)),
+			  ROOM_RECLAIM, &c->seg);
 	if (rc)
 		return rc;
 	*to = c->seg;
-	*off = c->seg->off + c->seg->used;
+	pos = c->seg->used;
+	*off = c->seg->off + pos;
+	/*
+	 * A copy is a plain record (its batch, if any, committed long ago)
+	 * with the value's checksum of the original: it is not hashed again
+	 */
+	rec_prepare(&hdr, r->version, c->seg->id, pos, rec_key(r), r->klen,
+		    rec_vlen(r), r->vcsum, tomb, 0);
+	n = rec_size(&hdr);
 	PMKV_ASSERT(*off + n <= c->seg->off + c->seg->size);
-	/* a copy is a plain record: its batch, if any, committed long ago */
-	rec_prepare(&hdr, r->version, c->seg->id, rec_key(r), r->klen,
-		    rec_val(r), rec_vlen(r), tomb, 0);
 	rec_write(kv->persist, &c->w->pc, kv_ptr(kv, *off), &hdr, rec_key(r),
 		  rec_val(r));
 	/* the segment is reclamation's own and open: nobody reads its end */
@@ -114,18 +120,24 @@ int commit_publish_locked(struct pmkv *kv, struct shard *sh,
 }
 
 /*
- * Retracting: its version becomes 0 with one 8-byte store, so recovery
- * ignores it, and no valid record follows it in its segment.
+ * Retracting: the version of every record of the commit from off on
+ * becomes 0, one 8-byte store each, then one fence: recovery ignores
+ * them (their header checksum fails too), and no valid record follows
+ * them in their segment, so none can pass for a commit after damage.
  */
 void commit_retract(struct commit *c, uint64_t off)
 {
-	struct pmkv_record *r = kv_ptr(c->kv, off);
-
 	PMKV_ASSERT(off >= c->seg->off + c->seg->used && off < c->off);
-	__atomic_store_n(&r->version, 0, __ATOMIC_RELAXED);
-	persist_range(c->kv->persist, &c->w->pc, &r->version,
-		      sizeof(r->version));
-	/* if even that failed, recovery may find the record: refuse writes */
+	for (uint64_t p = off; p < c->off;) {
+		struct pmkv_record *r = kv_ptr(c->kv, p);
+
+		p += rec_size(r);
+		__atomic_store_n(&r->version, 0, __ATOMIC_RELAXED);
+		c->kv->persist->flush(&c->w->pc, &r->version,
+				      sizeof(r->version));
+	}
+	c->kv->persist->fence(&c->w->pc);
+	/* if even that failed, recovery may find the records: refuse writes */
 	persist_check(c->kv, &c->w->pc);
 }
 

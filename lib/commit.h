@@ -67,19 +67,23 @@ static inline int commit_begin(struct pmkv *kv, struct commit *c,
 	return 0;
 }
 
-/* append a record of the commit's version; its pool offset */
+/*
+ * Append a record of the commit's version; its pool offset, and its
+ * bytes in *size (a large value's alignment depends on where it lands)
+ */
 static inline uint64_t commit_append(struct commit *c, const void *key,
 				     uint32_t klen, const void *val,
 				     uint32_t vlen, uint32_t flags,
-				     uint32_t batch_count)
+				     uint32_t batch_count, uint64_t *size)
 {
 	struct pmkv_record hdr;
 	uint64_t off = c->off;
 
-	c->off += record_size(klen, vlen);
+	rec_prepare(&hdr, c->version, c->seg->id, off - c->seg->off, key,
+		    klen, vlen, rec_vcsum(val, vlen), flags, batch_count);
+	*size = rec_size(&hdr);
+	c->off += *size;
 	PMKV_ASSERT(c->off <= c->end);
-	rec_prepare(&hdr, c->version, c->seg->id, key, klen, val, vlen, flags,
-		    batch_count);
 	rec_write(c->kv->persist, &c->w->pc, kv_ptr(c->kv, off), &hdr, key,
 		  val);
 	return off;
@@ -126,8 +130,9 @@ struct install {
 int commit_publish_locked(struct pmkv *kv, struct shard *sh,
 			  struct install *in);
 /*
- * Make the durable record at off, which will not be published, invalid to
- * recovery; it is the last of its segment (the end is not advanced).
+ * Make the durable records of the commit from off on, which will not be
+ * published, invalid to recovery; they are the last of their segment
+ * (the end is not advanced).
  */
 void commit_retract(struct commit *c, uint64_t off);
 void commit_end_reclaim(struct commit *c);

@@ -49,6 +49,8 @@ int pmkv_config_set_flags(struct pmkv_config *cfg, unsigned flags)
 		return pmkv_err(-EINVAL, "PMKV_F_EXCL needs PMKV_F_CREATE");
 	if ((flags & PMKV_F_CREATE) && (flags & PMKV_F_RDONLY))
 		return pmkv_err(-EINVAL, "PMKV_F_CREATE cannot go with PMKV_F_RDONLY");
+	if ((flags & PMKV_F_CREATE) && (flags & PMKV_F_SALVAGE))
+		return pmkv_err(-EINVAL, "PMKV_F_CREATE cannot go with PMKV_F_SALVAGE, which only reads");
 	cfg->flags = flags;
 	return 0;
 }

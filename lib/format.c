@@ -47,9 +47,64 @@ void format_init(struct pmkv_super *sb, uint64_t pool_size,
 	sb->create_time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	if (getrandom(sb->uuid, sizeof(sb->uuid), 0) != sizeof(sb->uuid))
 		memcpy(sb->uuid, &sb->create_time_ns, sizeof(sb->create_time_ns));
-	sb->csum = format_super_csum(sb);
 	/* segment ids start at 1: 0 never names a segment */
 	sb->next_segment_id = 1;
+}
+
+void format_seal(struct pmkv_super *sb)
+{
+	sb->csum = format_super_csum(sb);
+}
+
+uint64_t format_slot_off(const struct pmkv_super *sb, uint32_t slot)
+{
+	uint64_t first = 0;
+
+	for (uint32_t e = 0; e < sb->nextents; e++) {
+		const struct pmkv_extent *x = &sb->extents[e];
+
+		if (slot < first + x->nslots)
+			return x->off + (slot - first) * sb->segment_size;
+		first += x->nslots;
+	}
+	return 0;
+}
+
+/* where the slots, their table and the copy lie: inside the pool, apart */
+static int layout_validate(const struct pmkv_super *sb, const char *path)
+{
+	uint64_t total = 0, seg = sb->segment_size, end = sb->pool_size;
+
+	if (seg % PMKV_SLOT_ALIGN)
+		return pmkv_err(PMKV_E_CORRUPT, "%s: segment size %llu is not a multiple of %llu",
+				path, (unsigned long long)seg,
+				(unsigned long long)PMKV_SLOT_ALIGN);
+	if (sb->nextents == 0 || sb->nextents > PMKV_EXTENTS_MAX)
+		return pmkv_err(PMKV_E_CORRUPT, "%s: %u extents", path,
+				sb->nextents);
+	for (uint32_t e = 0; e < sb->nextents; e++) {
+		const struct pmkv_extent *x = &sb->extents[e];
+
+		if (x->off % PMKV_SLOT_ALIGN || x->nslots == 0 ||
+		    x->off > end || x->nslots > (end - x->off) / seg)
+			return pmkv_err(PMKV_E_CORRUPT,
+					"%s: extent %u (offset %llu, %llu slots) lies outside the pool",
+					path, e, (unsigned long long)x->off,
+					(unsigned long long)x->nslots);
+		total += x->nslots;
+	}
+	if (total != sb->nslots)
+		return pmkv_err(PMKV_E_CORRUPT, "%s: extents hold %llu slots, the superblock says %u",
+				path, (unsigned long long)total, sb->nslots);
+	if (sb->table_off % 8 || sb->table_off > end ||
+	    (end - sb->table_off) / sizeof(struct pmkv_slot) < sb->nslots)
+		return pmkv_err(PMKV_E_CORRUPT, "%s: slot table at %llu lies outside the pool",
+				path, (unsigned long long)sb->table_off);
+	if (sb->copy_off % PMKV_SLOT_ALIGN || sb->copy_off > end ||
+	    end - sb->copy_off < sizeof(struct pmkv_super))
+		return pmkv_err(PMKV_E_CORRUPT, "%s: superblock copy at %llu lies outside the pool",
+				path, (unsigned long long)sb->copy_off);
+	return 0;
 }
 
 /*
@@ -103,5 +158,5 @@ int format_validate(const struct pmkv_super *sb, uint64_t file_size,
 				"%s: pool allows keys of %u and values of %u bytes; this build %u and %u",
 				path, sb->key_max, sb->value_max, PMKV_KEY_MAX,
 				PMKV_VALUE_MAX);
-	return 0;
+	return layout_validate(sb, path);
 }

@@ -7,12 +7,14 @@
  *      is copied, with its version, through reclamation's commit
  *      (commit.c: its own writer and reserve segment);
  *      a tombstone that is the last record of its key is dropped instead;
- *   2. ONE fence: the copies are durable;
+ *   2. ONE fence: the copies are durable; then each segment that took
+ *      copies records how far it is durable, and another fence (layout.h:
+ *      recovery tells a tear from damage by it);
  *   3. point the index at each copy, unless a newer put replaced the key
  *      meanwhile (then the copy is dead on arrival);
  *   4. for every record of the victim, decrement its key's on-media count,
  *      removing the entry of a dropped tombstone;
- *   5. free the victim (libpmemobj makes the free atomic and durable).
+ *   5. free the victim (one 8-byte store in the slot table, segment.c).
  * A crash before 5 leaves copies next to their originals, with the same
  * versions and contents: recovery keeps either. After 4 no entry points
  * into the victim, so a reader under a shard lock never meets it; a get
@@ -179,6 +181,22 @@ static int copies_grow(struct copy **copies, size_t n, size_t *cap)
 }
 
 /*
+ * The copies are durable: say so in each segment that took some, before
+ * the victim can be freed. Past a segment's fenced end a tear may hide
+ * whole copies, whose originals must then still be there (layout.h).
+ * Copies fill one segment after another, so a segment's run is in a row.
+ */
+static int seal(struct pmkv *kv, struct commit *cm, const struct copy *copies,
+		size_t ncopies)
+{
+	for (size_t i = 0; i < ncopies; i++)
+		if (i + 1 == ncopies || copies[i + 1].seg != copies[i].seg)
+			segment_set_reclaim(kv, &cm->w->pc, copies[i].seg,
+					    PMKV_SEG_RECLAIM(copies[i].seg->used));
+	return commit_fence(cm);
+}
+
+/*
  * Steps 1 to 3, as one commit: copy the victim's live records, fence,
  * publish the copies. The bytes copied in *copied_bytes. On an error the
  * victim stays: what was copied is consistent either way.
@@ -209,7 +227,7 @@ static int copy_forward(struct pmkv *kv, struct seg *victim,
 		if (copied)
 			*copied_bytes += copies[ncopies++].size;
 	}
-	if (commit_fence(&cm)) {
+	if (commit_fence(&cm) || seal(kv, &cm, copies, ncopies)) {
 		/* not known durable: keep the originals, publish nothing */
 		rc = PMKV_E_POISONED;
 		for (size_t i = 0; i < ncopies; i++)

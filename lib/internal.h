@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <libpmemobj.h>
 
 #include "config.h"
 #include "libpmkv.h"
@@ -23,6 +22,7 @@
 #include "cacheline.h"
 #include "errormsg.h"
 #include "invariant.h"
+#include "lock.h"
 #include "log.h"
 #include "persist.h"
 #include "shard.h"
@@ -38,11 +38,15 @@ struct pmkv_config {
 
 struct pmkv {
 	char *path;
-	PMEMobjpool *pop;
 	uint8_t *base;		/* the pool mapping */
-	struct pmkv_super *sb;
+	uint64_t map_len;
+	struct lock lock;	/* one handle a pool */
+	struct pmkv_super *sb;	/* the primary, or its copy (from_copy) */
+	uint64_t id_limit;	/* segment ids are below it (not from a copy) */
 	unsigned flags;
 	bool rdonly;
+	bool salvage;		/* PMKV_F_SALVAGE: read past damage */
+	bool from_copy;
 	int poisoned;		/* a durable write failed: refuse writes */
 
 	enum pmkv_media media;
@@ -59,9 +63,11 @@ struct pmkv {
 	/* segments (segment.c) */
 	pthread_mutex_t seg_lock;	/* segs[], free slots, next_segment_id,
 					   the reserves */
-	struct seg **segs;
-	uint32_t nsegs_max, nsegs;
-	uint32_t *free_slots, nfree_slots;
+	struct pmkv_slot *slots;	/* the slot table, on media */
+	struct seg **segs;		/* by first slot */
+	uint8_t *slot_use;		/* by slot: free, used, damaged */
+	uint32_t nsegs_max, nsegs;	/* nsegs_max: slots in the pool */
+	uint32_t nfree_slots;
 	struct persist_ctx misc_pc;	/* under seg_lock */
 	uint64_t segment_size;
 	struct seg *reserve;	/* kept free so reclamation can always run */
@@ -74,6 +80,7 @@ struct pmkv {
 	uint64_t gc_runs, gc_bytes_copied;
 
 	uint64_t recovery_ns, recovered_records;
+	uint64_t damaged_segments, damaged_records;	/* salvage skipped them */
 
 	struct warmer warm;	/* writable handles only */
 };
@@ -86,6 +93,15 @@ static inline uint64_t kv_off(const struct pmkv *kv, const void *p)
 {
 	return (uint64_t)((const uint8_t *)p - kv->base);
 }
+/*
+ * The segment of slot i as rec_check_entry() takes it: (0, 0), to read
+ * its header, except under salvage, which never frees a segment and may
+ * read one whose header is damaged
+ */
+#define SALVAGE_SEG(kv, i)						\
+	((kv)->salvage ? (kv)->segs[i]->off : 0),			\
+	((kv)->salvage ? (kv)->segs[i]->id : 0)
+
 static inline struct shard *kv_shard(struct pmkv *kv, const struct key *k)
 {
 	return &kv->shards[shard_of(k)];

@@ -13,6 +13,7 @@
 #include "commit.h"
 #include "internal.h"
 #include "record.h"
+#include "segment.h"
 #include "space.h"
 
 /* the checks every keyed call starts with, and the key made */
@@ -50,7 +51,7 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 	in.version = c.version;
 	in.seg = c.seg;
 	in.off = commit_append(&c, k->p, k->len, val, vlen,
-			       tomb ? PMKV_REC_TOMBSTONE : 0, 0);
+			       tomb ? PMKV_REC_TOMBSTONE : 0, 0, &in.size);
 	rc = commit_fence(&c);
 	if (rc)
 		goto out;	/* on media or not: recovery decides, as for a crash */
@@ -188,6 +189,7 @@ static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
 	uint64_t seq = read_begin(sh), off;
 	const struct pmkv_record *r;
 	struct pmkv_record h;
+	const uint8_t *val;
 	struct ientry e;
 	int found;
 	uint32_t n;
@@ -203,8 +205,9 @@ static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
 	r = kv_ptr(kv, off);
 	memcpy(&h, r, sizeof(h));
 	n = rec_vlen(&h);
-	if (h.klen != k->len ||
-	    !rec_fits(&h, sh->t.limit - off, PMKV_KEY_MAX, PMKV_VALUE_MAX))
+	/* checks over torn bytes prove nothing until seq says quiet */
+	if (rec_check_entry(kv->base, sh->t.limit, &h, off, k->p, k->len,
+			    SALVAGE_SEG(kv, e.seg)))
 		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
 	if (bufsz < n) {
 		if (!shard_read_valid(sh, seq))
@@ -212,11 +215,12 @@ static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
 		*vlen = n;
 		return -ENOBUFS;
 	}
-	/* a checksum over torn bytes proves nothing until seq says quiet */
-	if (rec_csum(&h, rec_key(r), rec_key(r) + h.klen) != h.csum)
+	val = (const uint8_t *)r + (record_value_at(h.offset, h.klen, n) -
+				    h.offset);
+	if (rec_vcsum(val, n) != h.vcsum)
 		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
 	if (n)
-		memcpy(buf, rec_key(r) + h.klen, n);
+		memcpy(buf, val, n);
 	if (!shard_read_valid(sh, seq))
 		return TRY_AGAIN;
 	*vlen = n;
@@ -228,6 +232,7 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 		      void *buf, size_t bufsz, uint32_t *vlen)
 {
 	const struct pmkv_record *r;
+	const char *why;
 	struct ientry *e;
 	uint64_t off;
 	uint32_t n;
@@ -242,20 +247,21 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 	r = kv_ptr(kv, off);
 	n = rec_vlen(r);
 	/* a media error must not come back as data, nor as a size */
-	if (!rec_fits(r, sh->t.limit - off, PMKV_KEY_MAX, PMKV_VALUE_MAX)) {
+	why = rec_check_entry(kv->base, sh->t.limit, r, off, k->p, k->len,
+			      SALVAGE_SEG(kv, e->seg));
+	if (why) {
 		pthread_rwlock_unlock(&sh->lock);
-		return rec_damaged(kv->path, r, off);
+		return rec_damaged(kv->path, r, off, why);
 	}
 	*vlen = n;
 	if (bufsz < n) {
 		pthread_rwlock_unlock(&sh->lock);
 		return -ENOBUFS;
 	}
-	if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum) {
+	if (!rec_value_valid(r)) {
 		pthread_rwlock_unlock(&sh->lock);
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: record at offset %llu fails its checksum",
-				kv->path, (unsigned long long)off);
+		return rec_damaged(kv->path, r, off,
+				   "its value fails its checksum");
 	}
 	if (n)
 		memcpy(buf, rec_val(r), n);

@@ -20,7 +20,7 @@
  * Format version. A development build would write PMKV_FORMAT_MAJOR_DEV
  * so that no release ever accepts its pools (LMDB's 999 trick).
  */
-#define PMKV_FORMAT_MAJOR 1
+#define PMKV_FORMAT_MAJOR 2
 #define PMKV_FORMAT_MINOR 0
 #define PMKV_FORMAT_MAJOR_DEV 999
 
@@ -30,9 +30,23 @@
 #define PMKV_BYTE_ORDER_MARK 0x0102030405060708ULL
 
 /*
- * The superblock is libpmemobj's root object. Bytes [0, 128) are written
- * once at create and covered by csum; the counters after them change and
- * are each published by one 8-byte store.
+ * Slots, and so segments, start on this boundary of the pool: the direct
+ * I/O alignment of every block device and file system pmkv copies to.
+ */
+#define PMKV_SLOT_ALIGN 4096ULL
+#define PMKV_EXTENTS_MAX 48
+
+/* a run of slots in one libpmemobj object, allocated at create */
+struct pmkv_extent {
+	uint64_t off;		/* pool offset of its first slot */
+	uint64_t nslots;
+};
+
+/*
+ * The superblock is libpmemobj's root object; a copy of its static bytes
+ * lies at copy_off, in the last page of the last extent. Bytes [0, 1024)
+ * are written once at create and covered by csum; next_segment_id is
+ * kept in the primary only and published by one 8-byte store.
  */
 struct pmkv_super {
 	uint64_t magic;		/* PMKV_SUPER_MAGIC */
@@ -40,44 +54,81 @@ struct pmkv_super {
 	uint32_t format_minor;
 	uint64_t byte_order;	/* PMKV_BYTE_ORDER_MARK */
 	uint64_t pool_size;	/* bytes, as created: a shorter file is truncated */
-	uint64_t segment_size;	/* bytes of a regular log segment, header included */
+	uint64_t segment_size;	/* bytes of a slot, a multiple of PMKV_SLOT_ALIGN */
 	uint32_t key_max;	/* PMKV_KEY_MAX of the creating build */
 	uint32_t value_max;	/* PMKV_VALUE_MAX of the creating build */
 	uint64_t create_time_ns;	/* CLOCK_REALTIME at create */
 	uint8_t uuid[16];	/* random, names the pool in messages */
-	uint8_t reserved[48];	/* zero */
-	uint64_t csum;		/* XXH64(bytes [0, 120), seed 0) */
-
-	/* mutable: not covered by csum */
-	uint64_t next_segment_id;	/* the next segment gets this id; never reused */
+	uint64_t table_off;	/* pool offset of nslots struct pmkv_slot */
+	uint32_t nslots;
+	uint32_t nextents;
+	uint64_t copy_off;	/* pool offset of the superblock's copy */
+	uint8_t reserved[32];	/* zero */
+	struct pmkv_extent extents[PMKV_EXTENTS_MAX];
 	uint8_t reserved2[120];	/* zero */
+	uint64_t csum;		/* XXH64(bytes [0, 1016), seed 0) */
+
+	/* mutable, primary only: not covered by csum */
+	uint64_t next_segment_id;	/* the next segment gets this id; never reused */
+	uint8_t reserved3[3064];	/* zero */
 };
 #define PMKV_SUPER_CSUM_END offsetof(struct pmkv_super, csum)
+#define PMKV_SUPER_STATIC offsetof(struct pmkv_super, next_segment_id)
 
 _Static_assert(offsetof(struct pmkv_super, format_major) == 8, "layout");
 _Static_assert(offsetof(struct pmkv_super, byte_order) == 16, "layout");
 _Static_assert(offsetof(struct pmkv_super, uuid) == 56, "layout");
-_Static_assert(offsetof(struct pmkv_super, csum) == 120, "layout");
-_Static_assert(offsetof(struct pmkv_super, next_segment_id) == 128, "layout");
-_Static_assert(sizeof(struct pmkv_super) == 256, "layout");
+_Static_assert(offsetof(struct pmkv_super, table_off) == 72, "layout");
+_Static_assert(offsetof(struct pmkv_super, copy_off) == 88, "layout");
+_Static_assert(offsetof(struct pmkv_super, extents) == 128, "layout");
+_Static_assert(offsetof(struct pmkv_super, csum) == 1016, "layout");
+_Static_assert(offsetof(struct pmkv_super, next_segment_id) == 1024, "layout");
+_Static_assert(sizeof(struct pmkv_super) == 4096, "layout");
 
-/* libpmemobj type number of a log segment (pmemobj_first/next find them) */
-#define PMKV_TYPE_SEGMENT 1
+/* "PMKSTLVE" read as a little-endian u64: a segment starts in this slot */
+#define PMKV_SLOT_LIVE 0x45564c54534b4d50ULL
 
-/* "PMKVSEG1" read as a little-endian u64 */
-#define PMKV_SEGMENT_MAGIC 0x31474553564b4d50ULL
+/*
+ * One entry a slot. state 0 is free whatever the rest holds; a segment
+ * of span slots has a LIVE entry in its first and zeros in the others.
+ * The body (id, span, csum) is made durable before state becomes LIVE,
+ * by one 8-byte store: a crash leaves a slot free or whole.
+ */
+struct pmkv_slot {
+	uint64_t state;		/* 0 or PMKV_SLOT_LIVE; else damaged */
+	uint64_t id;		/* the segment's id */
+	uint32_t span;		/* slots the segment covers, >= 1 */
+	uint32_t reserved;	/* zero */
+	uint64_t csum;		/* XXH64(bytes [8, 24), seed 0) */
+};
+_Static_assert(sizeof(struct pmkv_slot) == 32, "layout");
+
+/* "PMKVSEG2" read as a little-endian u64 */
+#define PMKV_SEGMENT_MAGIC 0x32474553564b4d50ULL
+
+/* pmkv_segment.reclaim: high half of a reclamation segment's word */
+#define PMKV_SEG_RECLAIM_TAG 0x5245434cULL	/* "LCER" */
+#define PMKV_SEG_RECLAIM(end) ((PMKV_SEG_RECLAIM_TAG << 32) | (end))
 
 /*
  * A log segment: this header, then records back to back from
- * PMKV_SEGMENT_DATA to size. The header is written and persisted by the
- * allocation's constructor, before libpmemobj publishes the allocation.
+ * PMKV_SEGMENT_DATA to size. Written and made durable before its slot
+ * entry becomes LIVE.
+ *
+ * reclaim tells recovery how a tear can look. A writer's segment (0)
+ * is fenced commit by commit: only its last commit can be torn, so a
+ * bad record with a whole commit after it is damage. Reclamation fences
+ * once for many copies: PMKV_SEG_RECLAIM(end) says that everything
+ * before end is durable, and that after it a tear may hide whole copies
+ * (their originals are not freed before end moves past them).
  */
 struct pmkv_segment {
 	uint64_t magic;		/* PMKV_SEGMENT_MAGIC */
 	uint64_t id;		/* unique for the pool's lifetime */
 	uint64_t size;		/* bytes, header included */
 	uint64_t csum;		/* XXH64(bytes [0, 24), seed 0) */
-	uint8_t reserved[32];	/* zero */
+	uint64_t reclaim;	/* 0, or PMKV_SEG_RECLAIM(fenced end) */
+	uint8_t reserved[24];	/* zero */
 };
 #define PMKV_SEGMENT_DATA sizeof(struct pmkv_segment)
 _Static_assert(sizeof(struct pmkv_segment) == 64, "layout");
@@ -88,36 +139,58 @@ _Static_assert(sizeof(struct pmkv_segment) == 64, "layout");
 #define PMKV_REC_BATCH (1U << 31)	/* part of a batch: see batch_count */
 
 /*
- * A record. It is valid only if csum matches, segment_id equals the id of
- * the segment holding it (memory reused from a freed segment can still
- * hold old records whose checksums match), version is not 0 and the
- * lengths fit in the segment. Recovery stops a segment's scan at the first
- * record that is not valid: a writer persists each record before writing
- * the next one in the same segment, so only the last can be torn.
- *
- * Records of a batch are written back to back in one segment with one
- * version; the first one says how many there are, and recovery applies
- * the batch only if every one of them is valid.
+ * A record. Two checksums, so that damage stays local: hcsum covers the
+ * header and the key, so a record whose value is damaged still says
+ * which key it held and where the next record starts; vcsum covers the
+ * value, so that reclamation copies a record without hashing it again.
+ * offset makes a record copied elsewhere, even in its own segment, fail.
+ * The rules that make a record valid are in doc/format.md.
  */
 struct pmkv_record {
-	uint64_t csum;		/* XXH3_64bits(bytes [8, 40 + klen + vlen)) */
-	uint64_t version;	/* newest wins; unique per operation */
+	uint64_t hcsum;		/* XXH3_64bits(bytes [8, 48), then the key) */
+	uint64_t version;	/* newest wins; unique per operation; 0 retracted */
 	uint64_t segment_id;	/* owning segment */
 	uint32_t klen;		/* 1..key_max */
 	uint32_t vlen_flags;	/* value length | PMKV_REC_* */
 	uint32_t batch_count;	/* records in the batch, first record only; else 0 */
-	uint32_t reserved;	/* zero */
-	/* key, then value, then zero padding to 8 bytes */
+	uint32_t offset;	/* from the start of its segment */
+	uint64_t vcsum;		/* XXH3_64bits(the value) */
+	/* key, then [zero gap], value, then zero padding to 8 bytes */
 };
-_Static_assert(sizeof(struct pmkv_record) == 40, "layout");
+_Static_assert(sizeof(struct pmkv_record) == 48, "layout");
 _Static_assert(offsetof(struct pmkv_record, klen) == 24, "layout");
+_Static_assert(offsetof(struct pmkv_record, offset) == 36, "layout");
 
 #define PMKV_REC_ALIGN 8ULL
+/* values this long start on a PMKV_SLOT_ALIGN boundary: direct I/O */
+#define PMKV_VALUE_ALIGN_MIN 65536U
 
+/* segment offset of the value of a record at segment offset pos */
+static inline uint64_t record_value_at(uint64_t pos, uint32_t klen,
+				       uint32_t vlen)
+{
+	uint64_t v = pos + sizeof(struct pmkv_record) + klen;
+
+	if (vlen >= PMKV_VALUE_ALIGN_MIN)
+		v = (v + PMKV_SLOT_ALIGN - 1) & ~(PMKV_SLOT_ALIGN - 1);
+	return v;
+}
+
+/* bytes of a record at segment offset pos, padding included */
+static inline uint64_t record_span(uint64_t pos, uint32_t klen, uint32_t vlen)
+{
+	uint64_t end = record_value_at(pos, klen, vlen) + vlen;
+
+	return ((end + PMKV_REC_ALIGN - 1) & ~(PMKV_REC_ALIGN - 1)) - pos;
+}
+
+/* the most bytes a record can take, wherever it lands */
 static inline uint64_t record_size(uint32_t klen, uint32_t vlen)
 {
 	uint64_t n = sizeof(struct pmkv_record) + (uint64_t)klen + vlen;
 
+	if (vlen >= PMKV_VALUE_ALIGN_MIN)
+		n += PMKV_SLOT_ALIGN - PMKV_REC_ALIGN;
 	return (n + PMKV_REC_ALIGN - 1) & ~(PMKV_REC_ALIGN - 1);
 }
 

@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * pool.c -- the libpmemobj pool: check the path, probe, create or open,
- * and decide once how writes are made durable on this medium
+ * pool.c -- the pool container: check the path, probe, create, map, and
+ * decide once how writes are made durable on this medium
  *
- * libpmemobj writes to a pool as soon as it opens it (it bumps run_id and
- * recovers its lanes), and on Debian 12's 1.12 it dies with SIGBUS on an
- * empty file. So before PMDK sees an existing path, a read-only probe
- * checks that it is a libpmemobj pool of pmkv's layout whose superblock is
- * sound: a foreign, damaged, truncated or newer pool is refused with
- * nothing written. The probe reads libpmemobj's on-media header (format 6,
- * measured with libpmemobj 1.12, doc/format.md); a pool of another PMDK
- * format is refused as PMKV_E_VERSION rather than guessed at.
+ * libpmemobj creates a pool and nothing else: its pool header, lanes and
+ * heap, then the root object (the superblock), the slot table and the
+ * extents the segments live in, all at create. It never opens an
+ * existing pool: pmemobj_open() replays lanes and trusts heap metadata
+ * that no pmkv checksum covers, so one damaged byte there could steer it
+ * (doc/design.md, "Damaged media"). pmkv maps the path itself and reads
+ * only its own checksummed structures. The probe reads libpmemobj's pool
+ * header (format 6, measured with libpmemobj 1.12, doc/format.md) for the
+ * identity of the pool and where the superblock is; a pool of another
+ * PMDK format is refused as PMKV_E_VERSION rather than guessed at.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <inttypes.h>
 #include <libpmem.h>
+#include <libpmemobj.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "holes.h"
 #include "format.h"
 #include "internal.h"
 #include "pool.h"
@@ -43,7 +47,17 @@ enum probe_result {
 	PROBE_POOL,		/* a pmkv pool whose superblock validates */
 	PROBE_EMPTY,		/* zeros where a pool header would be */
 	PROBE_NO_ROOT,		/* pmkv layout, creation interrupted before the superblock */
+	PROBE_COPY,		/* the primary superblock is unreadable, its copy intact */
 };
+
+struct probe {
+	enum probe_result res;
+	uint64_t super_off;	/* the superblock to use: primary or copy */
+	bool validated;		/* a superblock was found and checked */
+};
+
+/* how far back from the end the probe looks for the superblock's copy */
+#define COPY_SEARCH (64ULL << 20)
 
 static bool device_is_dax(dev_t rdev)
 {
@@ -79,15 +93,84 @@ static uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
-static int probe_mapped(const char *path, const uint8_t *m, uint64_t size,
-			enum probe_result *res)
+/*
+ * The superblock's copy, found without the primary: it is the last page
+ * of the last extent, so within COPY_SEARCH of the end. 0 if none.
+ */
+static uint64_t find_copy(const uint8_t *m, uint64_t size)
+{
+	uint64_t lo = size > COPY_SEARCH ? size - COPY_SEARCH : 0;
+
+	if (size < sizeof(struct pmkv_super))
+		return 0;
+	for (uint64_t off = (size - sizeof(struct pmkv_super)) &
+			    ~(PMKV_SLOT_ALIGN - 1);
+	     off >= lo && off > 0; off -= PMKV_SLOT_ALIGN) {
+		const struct pmkv_super *sb = (const void *)(m + off);
+
+		if (rd64(m + off) == PMKV_SUPER_MAGIC &&
+		    sb->format_major == PMKV_FORMAT_MAJOR &&
+		    sb->csum == format_super_csum(sb) && sb->copy_off == off &&
+		    sb->pool_size <= size)
+			return off;
+	}
+	return 0;
+}
+
+/* pmkv's own checks of the primary superblock libpmemobj's header points at */
+static int probe_super(const char *path, const uint8_t *m, uint64_t size,
+		       struct probe *p)
+{
+	uint64_t root_off = rd64(m + PMDK_ROOT_OFF_AT);
+	uint64_t root_size = rd64(m + PMDK_ROOT_SIZE_AT);
+
+	/*
+	 * libpmemobj publishes the root object (the superblock) by setting
+	 * root_offset and root_size through its redo log: a crash while the
+	 * pool is created can leave one set and the other still 0. Either
+	 * 0 is an interrupted creation, if no copy says otherwise.
+	 */
+	if (root_off == 0 || root_size == 0) {
+		p->res = PROBE_NO_ROOT;
+		return 0;
+	}
+	/* another format's superblock may be smaller: its version first */
+	if (root_off <= size - 16 && rd64(m + root_off) == PMKV_SUPER_MAGIC) {
+		uint32_t major;
+
+		memcpy(&major, m + root_off + 8, sizeof(major));
+		if (major != PMKV_FORMAT_MAJOR)
+			return pmkv_err(PMKV_E_VERSION,
+					"%s: pool format %u; this build reads %u.x",
+					path, major, PMKV_FORMAT_MAJOR);
+	}
+	if (root_off > size || size - root_off < sizeof(struct pmkv_super))
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: truncated: %" PRIu64 " bytes, superblock at %" PRIu64,
+				path, size, root_off);
+	if (root_size < sizeof(struct pmkv_super))
+		return pmkv_err(PMKV_E_CORRUPT, "%s: superblock of %" PRIu64 " bytes",
+				path, root_size);
+	p->super_off = root_off;
+	/* zeros: created up to the root object, but not the superblock */
+	if (all_zero(m + root_off, sizeof(struct pmkv_super))) {
+		p->res = PROBE_NO_ROOT;
+		return 0;
+	}
+	p->res = PROBE_POOL;
+	p->validated = true;
+	return format_validate((const struct pmkv_super *)(m + root_off), size,
+			       path);
+}
+
+static int probe_primary(const char *path, const uint8_t *m, uint64_t size,
+			 struct probe *p)
 {
 	char layout[64];
 	uint32_t major;
-	uint64_t root_off, root_size;
 
 	if (size >= 4096 && all_zero(m, 4096)) {
-		*res = PROBE_EMPTY;
+		p->res = PROBE_EMPTY;
 		return 0;
 	}
 	if (size < PMDK_HEADER_END || memcmp(m, PMDK_SIGNATURE, 8) != 0) {
@@ -110,35 +193,46 @@ static int probe_mapped(const char *path, const uint8_t *m, uint64_t size,
 		return pmkv_err(PMKV_E_FOREIGN,
 				"%s: a libpmemobj pool of layout \"%s\", not \"%s\"",
 				path, layout, PMKV_LAYOUT_NAME);
-	root_off = rd64(m + PMDK_ROOT_OFF_AT);
-	root_size = rd64(m + PMDK_ROOT_SIZE_AT);
-	/*
-	 * libpmemobj publishes the root object (the superblock) by setting
-	 * root_offset and root_size through its redo log, which only
-	 * pmemobj_open() replays: a crash while the pool is created can
-	 * leave one set and the other still 0 (crash-create --only
-	 * create:36). Either 0 is an interrupted creation; pool_root()
-	 * checks what the replay leaves.
-	 */
-	if (root_off == 0 || root_size == 0) {
-		*res = PROBE_NO_ROOT;
-		return 0;
-	}
-	if (root_off > size || size - root_off < sizeof(struct pmkv_super))
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: truncated: %" PRIu64 " bytes, superblock at %" PRIu64,
-				path, size, root_off);
-	if (root_size < sizeof(struct pmkv_super))
-		return pmkv_err(PMKV_E_CORRUPT, "%s: superblock of %" PRIu64 " bytes",
-				path, root_size);
-	*res = PROBE_POOL;
-	return format_validate((const struct pmkv_super *)(m + root_off), size,
-			       path);
+	return probe_super(path, m, size, p);
+}
+
+/*
+ * The primary superblock, through libpmemobj's header; when either is
+ * unreadable, or reads as no pool at all, an intact copy near the end
+ * says that a pmkv pool is there: PMKV_E_CORRUPT, never free space that
+ * PMKV_F_CREATE could write over. A newer or opposite-endian pool is
+ * what it says, copy or not.
+ */
+static int probe_mapped(const char *path, const uint8_t *m, uint64_t size,
+			struct probe *p)
+{
+	char why[256];
+	uint64_t copy;
+	int rc;
+
+	p->validated = false;
+	rc = probe_primary(path, m, size, p);
+	/* a newer or opposite-endian pool is what it says, copy or not */
+	if (rc == PMKV_E_VERSION || (p->validated && rc != PMKV_E_CORRUPT))
+		return rc;
+	copy = find_copy(m, size);
+	if (!copy)
+		return rc;
+	if (rc)
+		snprintf(why, sizeof(why), "%s", pmkv_errormsg());
+	else
+		snprintf(why, sizeof(why), "%s: %s", path,
+			 p->res == PROBE_EMPTY ? "its first 4 KiB are zeros" :
+			 "no superblock where libpmemobj's header points");
+	p->res = PROBE_COPY;
+	p->super_off = copy;
+	return pmkv_err(PMKV_E_CORRUPT,
+			"%s; the superblock's copy at offset %" PRIu64 " is intact: PMKV_F_SALVAGE (pmkv-cli salvage) reads the pool through it",
+			why, copy);
 }
 
 /* read-only look at fd's first size bytes */
-static int probe(const char *path, int fd, uint64_t size,
-		 enum probe_result *res)
+static int probe(const char *path, int fd, uint64_t size, struct probe *p)
 {
 	void *m;
 	int rc;
@@ -150,9 +244,9 @@ static int probe(const char *path, int fd, uint64_t size,
 	if (m == MAP_FAILED)
 		return pmkv_err(-errno, "%s: cannot map it to look at it: %s", path,
 				strerror(errno));
-	rc = probe_mapped(path, m, size, res);
+	rc = probe_mapped(path, m, size, p);
 	munmap(m, size);
-	if (!rc && *res == PROBE_POOL && size < PMEMOBJ_MIN_POOL)
+	if (!rc && p->res == PROBE_POOL && size < PMEMOBJ_MIN_POOL)
 		return pmkv_err(PMKV_E_CORRUPT, "%s: truncated to %" PRIu64 " bytes",
 				path, size);
 	return rc;
@@ -172,70 +266,146 @@ static int pmdk_error(const char *path, const char *what)
 			what, pmemobj_errormsg());
 }
 
-/*
- * libpmemobj writes to a pool as it opens it (run_id, its shutdown state,
- * lane recovery). For PMKV_F_RDONLY on a file, its copy_on_write.at_open
- * setting maps the pool privately, so none of that reaches the file. The
- * setting is process-wide: it is set only around our own open, under a
- * lock. Device DAX cannot be mapped privately; libpmemobj still needs the
- * file or device opened read-write in both cases.
- */
-static PMEMobjpool *open_pmemobj(const char *path, bool private_map)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	PMEMobjpool *pop;
-	int on = 1, off = 0, e;
+/* libpmemobj type numbers of what pmkv allocates at create */
+#define TYPE_TABLE 2
+#define TYPE_EXTENT 3
 
-	if (!private_map)
-		return pmemobj_open(path, PMKV_LAYOUT_NAME);
-	pthread_mutex_lock(&lock);
-	if (pmemobj_ctl_set(NULL, "copy_on_write.at_open", &on)) {
-		pthread_mutex_unlock(&lock);
-		return pmemobj_open(path, PMKV_LAYOUT_NAME);
+/* the largest object libpmemobj will allocate now, to 64 KiB; 0 if none */
+static uint64_t alloc_largest(PMEMobjpool *pop, uint64_t hi, PMEMoid *oid)
+{
+	const uint64_t step = 0x10000;
+	uint64_t lo = 0;	/* 0, or a size that was allocated */
+
+	if (hi > PMEMOBJ_MAX_ALLOC_SIZE)
+		hi = PMEMOBJ_MAX_ALLOC_SIZE;
+	hi &= ~(step - 1);
+	if (hi >= step && !pmemobj_alloc(pop, oid, hi, TYPE_EXTENT, NULL, NULL))
+		return hi;
+	/* hi fails, lo does not: a failed allocation writes nothing */
+	while (hi - lo > step) {
+		uint64_t mid = ((lo + hi) / 2) & ~(step - 1);
+
+		if (mid <= lo)
+			break;
+		if (!pmemobj_alloc(pop, oid, mid, TYPE_EXTENT, NULL, NULL)) {
+			pmemobj_free(oid);
+			lo = mid;
+		} else {
+			hi = mid;
+		}
 	}
-	pop = pmemobj_open(path, PMKV_LAYOUT_NAME);
-	e = errno;
-	pmemobj_ctl_set(NULL, "copy_on_write.at_open", &off);
-	pthread_mutex_unlock(&lock);
-	errno = e;
-	return pop;
-}
-
-struct root_arg {
-	uint64_t pool_size;
-};
-
-static int root_ctor(PMEMobjpool *pop, void *ptr, void *arg)
-{
-	const struct root_arg *a = arg;
-
-	format_init(ptr, a->pool_size, format_segment_size_for(a->pool_size));
-	pmemobj_persist(pop, ptr, sizeof(struct pmkv_super));
+	if (lo && !pmemobj_alloc(pop, oid, lo, TYPE_EXTENT, NULL, NULL))
+		return lo;
 	return 0;
 }
 
-/* the superblock: made now when create is true, else it must be there */
-static int pool_root(struct pmkv *kv, bool create, uint64_t size)
+/*
+ * The extents: the largest objects libpmemobj has, one after another,
+ * cut into slots on PMKV_SLOT_ALIGN boundaries. The last page of the last
+ * one holds the superblock's copy. Their pages are not touched: a pool of
+ * many GiB is created in the time libpmemobj takes.
+ */
+static int make_extents(PMEMobjpool *pop, struct pmkv_super *sb)
 {
-	struct root_arg a = { .pool_size = size };
-	size_t have = pmemobj_root_size(kv->pop);
+	uint64_t seg = sb->segment_size, last_end = 0;
 	PMEMoid oid;
 
-	if (have == 0 && !create)
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: pool creation was interrupted before the superblock; open with PMKV_F_CREATE to finish it",
-				kv->path);
-	if (have && have < sizeof(struct pmkv_super))
-		return pmkv_err(PMKV_E_CORRUPT, "%s: superblock of %zu bytes",
-				kv->path, have);
-	oid = pmemobj_root_construct(kv->pop, sizeof(struct pmkv_super),
-				     have ? NULL : root_ctor, &a);
-	if (OID_IS_NULL(oid))
+	while (sb->nextents < PMKV_EXTENTS_MAX) {
+		uint64_t n = alloc_largest(pop, sb->pool_size, &oid);
+		uint64_t first, end;
+
+		if (!n)
+			break;
+		first = (oid.off + PMKV_SLOT_ALIGN - 1) & ~(PMKV_SLOT_ALIGN - 1);
+		end = oid.off + n;
+		if (end < first + seg + PMKV_SLOT_ALIGN) {
+			pmemobj_free(&oid);
+			break;	/* not one slot and the copy's page: done */
+		}
+		sb->extents[sb->nextents].off = first;
+		sb->extents[sb->nextents].nslots = (end - first) / seg;
+		sb->nslots += (uint32_t)sb->extents[sb->nextents].nslots;
+		sb->nextents++;
+		last_end = end;
+	}
+	if (!sb->nextents)
+		return -ENOSPC;
+	/* the copy takes the last whole page; the last slot gives way if it must */
+	struct pmkv_extent *x = &sb->extents[sb->nextents - 1];
+
+	sb->copy_off = (last_end - sizeof(struct pmkv_super)) &
+		       ~(PMKV_SLOT_ALIGN - 1);
+	while (x->off + x->nslots * seg > sb->copy_off) {
+		x->nslots--;
+		sb->nslots--;
+	}
+	if (x->nslots == 0)
+		return -ENOSPC;
+	return 0;
+}
+
+/*
+ * Lay pmkv out in a pool libpmemobj has just created: the superblock,
+ * the slot table (zeros: every slot free) and the extents. The primary
+ * superblock is made durable first, then its copy: a crash before the
+ * primary leaves no pool (PROBE_NO_ROOT, which PMKV_F_CREATE creates
+ * again); one after it, a pool whose copy a read-write open writes.
+ */
+static int pool_format(PMEMobjpool *pop, const char *path, uint64_t size)
+{
+	PMEMoid root, table;
+	struct pmkv_super *sb;
+	uint64_t seg = format_segment_size_for(size);
+	uint64_t nslots_max = size / seg + 1;
+
+	root = pmemobj_root(pop, sizeof(*sb));
+	if (OID_IS_NULL(root))
 		return pmkv_err(errno == ENOMEM ? -ENOSPC : -EIO,
-				"%s: cannot make the superblock: %s", kv->path,
+				"%s: cannot make the superblock: %s", path,
 				pmemobj_errormsg());
-	kv->sb = pmemobj_direct(oid);
-	return format_validate(kv->sb, size, kv->path);
+	if (pmemobj_zalloc(pop, &table, nslots_max * sizeof(struct pmkv_slot),
+			   TYPE_TABLE))
+		return pmkv_err(-ENOSPC, "%s: no room for a slot table of %" PRIu64 " slots: %s",
+				path, nslots_max, pmemobj_errormsg());
+	sb = malloc(sizeof(*sb));
+	if (!sb)
+		return pmkv_err(-ENOMEM, "no memory for a superblock");
+	format_init(sb, size, seg);
+	sb->table_off = table.off;
+	if (make_extents(pop, sb)) {
+		free(sb);
+		return pmkv_err(-ENOSPC, "%s: a pool of %" PRIu64 " bytes has no room for one segment of %" PRIu64,
+				path, size, seg);
+	}
+	format_seal(sb);
+	pmemobj_memcpy_persist(pop, pmemobj_direct(root), sb, sizeof(*sb));
+	sb->next_segment_id = 0;	/* the copy keeps the static bytes only */
+	pmemobj_memcpy_persist(pop, (uint8_t *)pop + sb->copy_off, sb,
+			       sizeof(*sb));
+	free(sb);
+	return 0;
+}
+
+/*
+ * Create a pool of size bytes at path: a new file of that size
+ * (in_place false), or the file or device there, all of it.
+ */
+static int pool_create_at(const char *path, uint64_t size, bool in_place,
+			  mode_t mode)
+{
+	PMEMobjpool *pop = pmemobj_create(path, PMKV_LAYOUT_NAME,
+					  in_place ? 0 : size, mode);
+	int rc;
+
+	if (!pop) {
+		if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+			return pmkv_err(-ENOSPC, "%s: no room for a pool of %" PRIu64 " bytes: %s",
+					path, size, pmemobj_errormsg());
+		return pmdk_error(path, "create");
+	}
+	rc = pool_format(pop, path, size);
+	pmemobj_close(pop);
+	return rc;
 }
 
 /* whether the mapping at addr was made with MAP_SYNC (VmFlags "sf") */
@@ -345,9 +515,9 @@ static void sync_dir_of(const char *path)
  * A new file is made whole under a temporary name next to path, and only
  * then renamed to path. pmemobj_create() writes its pool header, its
  * descriptor and its lanes in several persisted steps; a crash between
- * them at path itself would leave a file that libpmemobj refuses and the
- * probe takes for another program's pool, so that no open, not even with
- * PMKV_F_CREATE, could finish the creation (crash-create, points inside
+ * them at path itself would leave a file that the probe takes for
+ * another program's pool, so that no open, not even with PMKV_F_CREATE,
+ * could finish the creation (crash-create, points inside
  * pmemobj_create()). A temporary file left by such a crash carries our
  * suffix and is removed by the next create.
  */
@@ -364,18 +534,7 @@ static int create_new_file(struct pmkv *kv, const struct pmkv_config *cfg)
 			      tmp, strerror(errno));
 		goto out;
 	}
-	kv->pop = pmemobj_create(tmp, PMKV_LAYOUT_NAME, size, cfg->mode);
-	if (!kv->pop) {
-		if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
-			rc = pmkv_err(-ENOSPC, "%s: no room for a pool of %" PRIu64 " bytes: %s",
-				      kv->path, size, pmemobj_errormsg());
-		else
-			rc = pmdk_error(kv->path, "create");
-		unlink(tmp);
-		goto out;
-	}
-	kv->base = (uint8_t *)kv->pop;
-	rc = pool_root(kv, true, size);
+	rc = pool_create_at(tmp, size, false, cfg->mode);
 	if (rc)
 		goto err_unlink;
 	/* complete and durable: now it may have its name, unless taken */
@@ -389,12 +548,9 @@ static int create_new_file(struct pmkv *kv, const struct pmkv_config *cfg)
 		goto err_unlink;
 	}
 	sync_dir_of(kv->path);
-	free(tmp);
-	return pool_media(kv, false, size);
+	goto out;
 
 err_unlink:
-	pmemobj_close(kv->pop);
-	kv->pop = NULL;
 	unlink(tmp);
 out:
 	free(tmp);
@@ -438,20 +594,18 @@ static int path_kind(struct pmkv *kv, const char *path,
 }
 
 /*
- * Look at what path holds, read-only, before libpmemobj writes to it
- * (see the top of this file). An empty file that PMKV_F_CREATE may
- * create a pool in is grown to the pool's size instead and reported
- * PROBE_EMPTY, with *size its new size; if it cannot grow, it is put
- * back to 0 bytes.
+ * Look at what path holds, read-only. An empty file that PMKV_F_CREATE
+ * may create a pool in is grown to the pool's size instead and reported
+ * PROBE_EMPTY, with *size its new size; if it cannot grow, it is put back
+ * to 0 bytes.
  */
 static int probe_or_grow(const char *path, const struct pmkv_config *cfg,
 			 bool create, bool devdax, uint64_t *size,
-			 enum probe_result *res)
+			 struct probe *p)
 {
 	int fd, rc;
 
-	/* libpmemobj maps pools read-write whatever we do with them */
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open(path, (create ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
 	if (*size == 0 && create && !devdax) {
@@ -467,10 +621,10 @@ static int probe_or_grow(const char *path, const struct pmkv_config *cfg,
 					path, want, strerror(rc));
 		}
 		*size = want;
-		*res = PROBE_EMPTY;
+		p->res = PROBE_EMPTY;
 		rc = 0;
 	} else {
-		rc = probe(path, fd, *size, res);
+		rc = probe(path, fd, *size, p);
 	}
 	close(fd);
 	return rc;
@@ -498,43 +652,130 @@ static int check_probed(const char *path, enum probe_result res, bool create,
 }
 
 /*
- * Hand the probed path to libpmemobj: create a pool where there are only
- * zeros, open the one there otherwise. A file that was empty before
- * probe_or_grow() grew it (st_size 0) is shrunk back if the create fails.
+ * Create a pool where the probe found zeros, or an interrupted creation
+ * (its libpmemobj header is wiped first: pmemobj_create() wants zeros).
+ * A file that was empty before probe_or_grow() grew it (st_size 0) is
+ * shrunk back if the create fails.
  */
-static int attach_pmemobj(struct pmkv *kv, const char *path,
-			  enum probe_result res, bool devdax, off_t st_size)
+static int create_in_place(const char *path, enum probe_result res,
+			   bool devdax, uint64_t size, off_t st_size)
 {
 	int rc;
 
-	if (res == PROBE_EMPTY) {
-		kv->pop = pmemobj_create(path, PMKV_LAYOUT_NAME, 0, 0);
-		if (!kv->pop) {
-			rc = pmdk_error(path, "create");
-			if (st_size == 0 && !devdax && truncate(path, 0))
-				log_err("%s: cannot shrink it back: %s", path,
-					strerror(errno));
-			return rc;
-		}
-	} else {
-		kv->pop = open_pmemobj(path, kv->rdonly && !devdax);
-		if (!kv->pop)
-			return pmdk_error(path, "open");
+	if (res == PROBE_NO_ROOT) {
+		static const uint8_t zero[PMDK_HEADER_END];
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0)
+			return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+		rc = pwrite(fd, zero, sizeof(zero), 0) == sizeof(zero) &&
+		     fdatasync(fd) == 0 ? 0 : -errno;
+		close(fd);
+		if (rc)
+			return pmkv_err(rc, "%s: cannot wipe an interrupted creation: %s",
+					path, strerror(-rc));
 	}
-	kv->base = (uint8_t *)kv->pop;
+	rc = pool_create_at(path, size, true, 0);
+	if (rc && st_size == 0 && !devdax && truncate(path, 0))
+		log_err("%s: cannot shrink it back: %s", path, strerror(errno));
+	return rc;
+}
+
+/*
+ * Map the pool: read-write through libpmem (MAP_SYNC where the file is
+ * DAX), or read-only with PROT_READ, so that a read-only handle cannot
+ * write and needs no write permission.
+ */
+static int map_pool(struct pmkv *kv, const char *path, uint64_t size)
+{
+	int fd, is_pmem;
+	size_t len;
+	void *m;
+
+	if (!kv->rdonly) {
+		m = pmem_map_file(path, 0, 0, 0, &len, &is_pmem);
+		if (!m)
+			return pmkv_err(-errno, "%s: cannot map it: %s", path,
+					pmem_errormsg());
+		kv->base = m;
+		kv->map_len = len;
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return pmkv_err(-errno, "%s: cannot map it: %s", path,
+				strerror(errno));
+	kv->base = m;
+	kv->map_len = size;
 	return 0;
 }
 
 /*
+ * The superblock the probe chose, checked again in the mapping (the file
+ * could have changed in between). A read-write open writes a copy that a
+ * crash at create left missing, or that damage changed: the primary is
+ * sound, so the copy is only a copy.
+ */
+static int pool_super(struct pmkv *kv, const struct probe *p, uint64_t size)
+{
+	struct pmkv_super *copy;
+	int rc;
+
+	if (p->super_off > kv->map_len ||
+	    kv->map_len - p->super_off < sizeof(struct pmkv_super))
+		return pmkv_err(PMKV_E_CORRUPT, "%s: changed while it was opened",
+				kv->path);
+	kv->sb = kv_ptr(kv, p->super_off);
+	rc = format_validate(kv->sb, size, kv->path);
+	if (rc)
+		return rc;
+	kv->from_copy = p->res == PROBE_COPY;
+	kv->id_limit = kv->from_copy ? UINT64_MAX : kv->sb->next_segment_id;
+	if (kv->from_copy || kv->rdonly)
+		return 0;
+	copy = kv_ptr(kv, kv->sb->copy_off);
+	if (!memcmp(copy, kv->sb, PMKV_SUPER_STATIC))
+		return 0;
+	log_warn("%s: the superblock's copy at offset %llu differs from the superblock: writing it again",
+		 kv->path, (unsigned long long)kv->sb->copy_off);
+	pmem_memset_persist(copy, 0, sizeof(*copy));
+	pmem_memcpy_persist(copy, kv->sb, PMKV_SUPER_STATIC);
+	return 0;
+}
+
+/*
+ * A read-write pool file must have no holes: a store to one on a full
+ * file system is SIGBUS, not an error (holes.c)
+ */
+static int holes_fill_path(struct pmkv *kv, const char *path, bool devdax,
+			   uint64_t size)
+{
+	int fd, rc;
+
+	if (kv->rdonly || devdax)
+		return 0;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+	rc = holes_fill(fd, size, path);
+	close(fd);
+	return rc;
+}
+
+/*
  * Open the pool at path, or create it as cfg allows: a missing path is
- * created whole under another name; an existing one is checked and
- * probed before libpmemobj sees it. Then the superblock, and how this
- * medium makes writes durable.
+ * created whole under another name, zeros or an interrupted creation in
+ * place; an existing pool is locked, probed, mapped. Then the superblock,
+ * and how this medium makes writes durable.
  */
 int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 {
 	static const struct pmkv_config dflt = { .mode = 0600 };
-	enum probe_result res = PROBE_POOL;
+	struct probe p = { .res = PROBE_POOL };
 	bool devdax = false, create;
 	uint64_t size;
 	struct stat st;
@@ -543,39 +784,73 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	if (!cfg)
 		cfg = &dflt;
 	create = cfg->flags & PMKV_F_CREATE;
-	kv->rdonly = cfg->flags & PMKV_F_RDONLY;
+	kv->salvage = cfg->flags & PMKV_F_SALVAGE;
+	kv->rdonly = (cfg->flags & PMKV_F_RDONLY) || kv->salvage;
 	if (stat(path, &st)) {
 		if (errno == ENOENT && !strncmp(path, "/dev/dax", 8))
 			return pmkv_err(-ENOENT, "%s: no such devdax device (`daxctl list` shows those there are)",
 					path);
-		if (errno == ENOENT && create)
-			return create_new_file(kv, cfg);
-		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+		if (errno != ENOENT || !create)
+			return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+		rc = create_new_file(kv, cfg);
+		if (rc)
+			return rc;
+		if (stat(path, &st))
+			return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+	} else if (create && (cfg->flags & PMKV_F_EXCL)) {
+		return pmkv_err(-EEXIST, "%s: exists, and PMKV_F_EXCL asks for a new pool",
+				path);
 	}
 	rc = path_kind(kv, path, cfg, &st, &devdax, &size);
 	if (rc)
 		return rc;
-	if (create && (cfg->flags & PMKV_F_EXCL))
-		return pmkv_err(-EEXIST, "%s: exists, and PMKV_F_EXCL asks for a new pool",
-				path);
-	rc = probe_or_grow(path, cfg, create, devdax, &size, &res);
+	rc = probe_or_grow(path, cfg, create, devdax, &size, &p);
+	if (rc && !(p.res == PROBE_COPY && kv->salvage))
+		return rc;
+	rc = check_probed(path, p.res, create, devdax, size);
 	if (rc)
 		return rc;
-	rc = check_probed(path, res, create, devdax, size);
+	if (p.res == PROBE_EMPTY || p.res == PROBE_NO_ROOT) {
+		/* libpmemobj locks the path itself while it creates */
+		rc = create_in_place(path, p.res, devdax, size, st.st_size);
+		if (rc)
+			return rc;
+	}
+	/* locked, look again: another process may have been faster */
+	rc = lock_acquire(path, &kv->lock);
 	if (rc)
 		return rc;
-	rc = attach_pmemobj(kv, path, res, devdax, st.st_size);
+	rc = probe_or_grow(path, cfg, false, devdax, &size, &p);
+	if (rc && !(p.res == PROBE_COPY && kv->salvage))
+		goto err_unlock;
+	rc = check_probed(path, p.res, false, devdax, size);
 	if (rc)
-		return rc;
-	rc = pool_root(kv, create && res != PROBE_POOL, size);
+		goto err_unlock;
+	rc = holes_fill_path(kv, path, devdax, size);
 	if (rc)
-		return rc;
-	return pool_media(kv, devdax, size);
+		goto err_unlock;
+	rc = map_pool(kv, path, size);
+	if (rc)
+		goto err_unlock;
+	rc = pool_super(kv, &p, size);
+	if (!rc)
+		rc = pool_media(kv, devdax, size);
+	if (rc)
+		goto err_unmap;
+	return 0;
+
+err_unmap:
+	munmap(kv->base, kv->map_len);
+	kv->base = NULL;
+err_unlock:
+	lock_release(&kv->lock);
+	return rc;
 }
 
 void pool_close(struct pmkv *kv)
 {
-	if (kv->pop)
-		pmemobj_close(kv->pop);
-	kv->pop = NULL;
+	if (kv->base)
+		munmap(kv->base, kv->map_len);
+	kv->base = NULL;
+	lock_release(&kv->lock);
 }

@@ -13,25 +13,32 @@ static inline const uint8_t *rec_key(const struct pmkv_record *r)
 {
 	return (const uint8_t *)(r + 1);
 }
-static inline const uint8_t *rec_val(const struct pmkv_record *r)
-{
-	return rec_key(r) + r->klen;
-}
 static inline uint32_t rec_vlen(const struct pmkv_record *r)
 {
 	return r->vlen_flags & PMKV_REC_VLEN_MASK;
 }
+/* the value: after the key, or on the next page for a large one */
+static inline const uint8_t *rec_val(const struct pmkv_record *r)
+{
+	return (const uint8_t *)r + (record_value_at(r->offset, r->klen,
+						     rec_vlen(r)) - r->offset);
+}
 static inline uint64_t rec_size(const struct pmkv_record *r)
 {
-	return record_size(r->klen, rec_vlen(r));
+	return record_span(r->offset, r->klen, rec_vlen(r));
 }
 
-/* fill hdr and compute the checksum over hdr, key and value */
+/*
+ * Fill hdr for a record at segment offset pos of segment seg_id, with
+ * both checksums; vcsum is the value's, from rec_vcsum() (a copy keeps
+ * the original's).
+ */
 void rec_prepare(struct pmkv_record *hdr, uint64_t version, uint64_t seg_id,
-		 const void *key, uint32_t klen, const void *val,
-		 uint32_t vlen, uint32_t flags, uint32_t batch_count);
-uint64_t rec_csum(const struct pmkv_record *hdr, const void *key,
-		  const void *val);
+		 uint64_t pos, const void *key, uint32_t klen, uint32_t vlen,
+		 uint64_t vcsum, uint32_t flags, uint32_t batch_count);
+uint64_t rec_vcsum(const void *val, uint32_t vlen);
+/* the header checksum of r, whose key follows it */
+uint64_t rec_hcsum(const struct pmkv_record *r, const void *key);
 /*
  * The record's lengths are within the limits and its bytes within avail.
  * Checked before a length read from the medium sizes a copy, an
@@ -39,15 +46,40 @@ uint64_t rec_csum(const struct pmkv_record *hdr, const void *key,
  */
 bool rec_fits(const struct pmkv_record *r, uint64_t avail, uint32_t key_max,
 	      uint32_t value_max);
-/* true when the record at r (avail bytes to the segment end) is valid */
-bool rec_valid(const struct pmkv_record *r, uint64_t avail, uint64_t seg_id,
-	       uint32_t key_max, uint32_t value_max);
 /*
- * PMKV_E_CORRUPT, with its message, for a record the index points at whose
- * lengths fail rec_fits(): a media error, never a size to act on.
+ * The header at segment offset pos of segment seg_id, size bytes long,
+ * is whole: its fields agree with where it lies, and hcsum matches. The
+ * value is not read.
  */
-int rec_damaged(const char *path, const struct pmkv_record *r, uint64_t off);
-/* write a prepared record to dst through ops: copy + flush, no fence */
+bool rec_header_valid(const struct pmkv_record *r, uint64_t pos,
+		      uint64_t size, uint64_t seg_id, uint32_t key_max,
+		      uint32_t value_max);
+/* a valid header whose value matches vcsum */
+static inline bool rec_value_valid(const struct pmkv_record *r)
+{
+	return rec_vcsum(rec_val(r), rec_vlen(r)) == r->vcsum;
+}
+/*
+ * What is wrong with the live record at pool offset off that an index
+ * entry points at, or NULL: h is a copy of its header (a get without the
+ * lock reads it once), base the pool, limit its size; key (if not NULL)
+ * is the key the entry was found by. Lengths, the segment it names (its
+ * header lies at off - h->offset; or, for seg_id not 0, it is the segment
+ * seg_id at pool offset seg_off: salvage reads segments whose header is
+ * damaged), that it is no tombstone, and the key if given, else the
+ * header checksum; not the value, whose checksum the caller checks.
+ */
+const char *rec_check_entry(const uint8_t *base, uint64_t limit,
+			    const struct pmkv_record *h, uint64_t off,
+			    const void *key, uint32_t klen, uint64_t seg_off,
+			    uint64_t seg_id);
+/*
+ * PMKV_E_CORRUPT, with its message, for a record the index points at that
+ * fails its checks: a media error, never data or a size to act on.
+ */
+int rec_damaged(const char *path, const struct pmkv_record *r, uint64_t off,
+		const char *what);
+/* write a prepared record at dst, val its value: copy + flush, no fence */
 void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 	       void *dst, const struct pmkv_record *hdr, const void *key,
 	       const void *val);

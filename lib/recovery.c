@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -92,6 +93,7 @@ struct rctx {
 	unsigned nthreads;
 	struct rvec (*vecs)[NSHARDS];	/* [thread][shard] */
 	int rc;				/* first failure, atomic */
+	char msg[512];			/* its message */
 };
 
 struct rthread {
@@ -145,20 +147,20 @@ static int collect(struct rctx *c, unsigned t, struct seg *s,
 }
 
 /*
- * Bytes of the whole batch starting at data + pos, or 0 if any record is
+ * Bytes of the whole batch starting at data + pos0, or 0 if any header is
  * bad; data is the segment's first byte (in the mapping or a copy).
  */
 static uint64_t batch_extent(struct pmkv *kv, struct seg *s,
 			     const uint8_t *data, uint64_t pos0)
 {
 	const struct pmkv_record *first = (const void *)(data + pos0);
-	uint64_t pos = pos0, end = s->size;
+	uint64_t pos = pos0;
 
 	for (uint32_t i = 0; i < first->batch_count; i++) {
 		const struct pmkv_record *r = (const void *)(data + pos);
 
-		if (!rec_valid(r, end - pos, s->id, kv->sb->key_max,
-			       kv->sb->value_max) ||
+		if (!rec_header_valid(r, pos, s->size, s->id, kv->sb->key_max,
+				      kv->sb->value_max) ||
 		    !(r->vlen_flags & PMKV_REC_BATCH) ||
 		    r->version != first->version ||
 		    (i > 0 && r->batch_count != 0))
@@ -166,6 +168,74 @@ static uint64_t batch_extent(struct pmkv *kv, struct seg *s,
 		pos += rec_size(r);
 	}
 	return pos - pos0;
+}
+
+/*
+ * The first record after from that begins a commit of segment s: a valid
+ * header that is not a batch's later record (those only count through
+ * their first). A writer fences each commit before it writes the next in
+ * its segment, so such a record proves that whatever is bad before it was
+ * once whole: damage, not a tear. 0 if there is none.
+ */
+static uint64_t commit_after(struct pmkv *kv, const struct seg *s,
+			     const uint8_t *data, uint64_t from)
+{
+	for (uint64_t p = (from + 8) & ~(PMKV_REC_ALIGN - 1);
+	     p + sizeof(struct pmkv_record) <= s->size; p += PMKV_REC_ALIGN) {
+		const struct pmkv_record *r = (const void *)(data + p);
+
+		/* two compares reject nearly every position */
+		if (r->segment_id != s->id || r->offset != p)
+			continue;
+		if ((r->vlen_flags & PMKV_REC_BATCH) && r->batch_count == 0)
+			continue;
+		if (rec_header_valid(r, p, s->size, s->id, kv->sb->key_max,
+				     kv->sb->value_max))
+			return p;
+	}
+	return 0;
+}
+
+/* a key for a message: printable bytes as they are, others as \xNN */
+static void key_text(char *out, size_t cap, const uint8_t *k, uint32_t klen)
+{
+	size_t o = 0;
+
+	for (uint32_t i = 0; i < klen && o + 5 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o,
+				      k[i] >= 0x20 && k[i] < 0x7f && k[i] != '\\' ?
+				      "%c" : "\\x%02x", k[i]);
+	out[o] = '\0';
+}
+
+/*
+ * Damage at segment offset pos of s (what says how), with a commit after
+ * it at later (0: none known): the open fails, or salvage reports it.
+ * r is the record there when its header is whole, so its key is known.
+ */
+static int damage(struct rctx *c, struct seg *s, uint64_t pos,
+		  const struct pmkv_record *r, uint64_t later, const char *what)
+{
+	struct pmkv *kv = c->kv;
+	char key[160] = "unknown, its header is damaged", after[64] = "";
+
+	if (r)
+		key_text(key, sizeof(key), rec_key(r), r->klen);
+	if (later)
+		snprintf(after, sizeof(after), "; a record at offset %llu follows",
+			 (unsigned long long)later);
+	__atomic_fetch_add(&kv->damaged_records, 1, __ATOMIC_RELAXED);
+	if (!kv->salvage)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: segment %llu (slot %u, pool offset %llu): %s at offset %llu (key %s)%s",
+				kv->path, (unsigned long long)s->id, s->slot,
+				(unsigned long long)s->off, what,
+				(unsigned long long)pos, key, after);
+	log_err("%s: salvage: segment %llu (slot %u, pool offset %llu): %s at offset %llu (key %s)%s",
+		kv->path, (unsigned long long)s->id, s->slot,
+		(unsigned long long)s->off, what, (unsigned long long)pos, key,
+		after);
+	return 0;
 }
 
 /*
@@ -193,7 +263,7 @@ static void prefault_read(const void *addr, uint64_t size)
  * page cache or from pmem without touching the mapping's pages, each of
  * which would cost a page fault, and under a hypervisor with shadow page
  * tables another 8 us on first touch: 2 of the 4 s a 10M-record open took.
- * The copy's header must match the mapping's (segment_adopt() read it),
+ * The copy's header must match the mapping's (segment_load() read it),
  * or the file is not laid out as mapped and the mapping is read instead.
  */
 static const uint8_t *read_copy(struct rctx *c, unsigned t, struct seg *s)
@@ -227,39 +297,110 @@ static const uint8_t *read_copy(struct rctx *c, unsigned t, struct seg *s)
 	return sc->seg;
 }
 
+/*
+ * The record at pos whose header fails its checks, if its lengths still
+ * fill exactly the bytes up to the next commit at later: then its key is
+ * most likely right, and salvage keeps it so that a get of that key says
+ * PMKV_E_CORRUPT rather than serving an older version. NULL otherwise.
+ */
+static const struct pmkv_record *suspect(struct pmkv *kv, const uint8_t *data,
+					 uint64_t pos, uint64_t later)
+{
+	const struct pmkv_record *r = (const void *)(data + pos);
+
+	if (!later || r->klen == 0 || r->klen > kv->sb->key_max ||
+	    rec_vlen(r) > kv->sb->value_max || r->version == 0 ||
+	    record_span(pos, r->klen, rec_vlen(r)) != later - pos)
+		return NULL;
+	return r;
+}
+
+/*
+ * The commit at pos: its bytes, 0 if its headers are not whole; *bad is
+ * the offset of its first record whose value fails its checksum, or 0.
+ */
+static uint64_t commit_at(struct pmkv *kv, struct seg *s, const uint8_t *data,
+			  uint64_t pos, uint64_t *bad)
+{
+	const struct pmkv_record *r = (const void *)(data + pos);
+	uint64_t n;
+
+	*bad = 0;
+	if (!rec_header_valid(r, pos, s->size, s->id, kv->sb->key_max,
+			      kv->sb->value_max))
+		return 0;
+	if (r->vlen_flags & PMKV_REC_BATCH)
+		n = r->batch_count ? batch_extent(kv, s, data, pos) : 0;
+	else
+		n = rec_size(r);
+	for (uint64_t p = pos; p < pos + n && !*bad;
+	     p += rec_size((const void *)(data + p)))
+		if (!rec_value_valid((const void *)(data + p)))
+			*bad = p;
+	return n;
+}
+
+/*
+ * Where the log of s ends (layout.h, doc/format.md "Recovery policy"): a
+ * commit at pos that is not whole is a tear, dropped silently, only if
+ * nothing shows that it was once whole. In a writer's segment, that is a
+ * later commit; in reclamation's, its fenced end lying past pos. Else it
+ * is damage. Salvage goes on past damage: at the next commit, keeping a
+ * record whose header is whole, so that a get of its key says
+ * PMKV_E_CORRUPT rather than finding an older version.
+ */
 static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 {
 	struct pmkv *kv = c->kv;
 	const uint8_t *data = read_copy(c, t, s);
-	uint64_t pos = PMKV_SEGMENT_DATA, end = s->size;
+	uint64_t fenced = s->reclaim ? s->reclaim & 0xffffffffULL : 0;
+	uint64_t pos = PMKV_SEGMENT_DATA, later, n, bad;
+	const struct pmkv_record *r;
 	int rc;
 
 	if (!data) {
 		data = kv_ptr(kv, s->off);
 		prefault_read(data, s->size);
 	}
-	while (pos < end) {
-		const struct pmkv_record *r = (const void *)(data + pos);
-		uint64_t n;
-
-		if (!rec_valid(r, end - pos, s->id, kv->sb->key_max,
-			       kv->sb->value_max))
-			break;
-		if (r->vlen_flags & PMKV_REC_BATCH) {
-			/* a batch is whole or it is the torn end of the log */
-			n = r->batch_count ? batch_extent(kv, s, data, pos) : 0;
-			if (!n)
+	while (pos + sizeof(struct pmkv_record) <= s->size) {
+		n = commit_at(kv, s, data, pos, &bad);
+		if (n && bad) {
+			later = commit_after(kv, s, data, pos + n - 8);
+			if (s->reclaim ? pos >= fenced : !later) {
+				s->appendable = !later;
+				break;	/* the last commit, torn */
+			}
+			rc = damage(c, s, bad, (const void *)(data + bad), later,
+				    "a value that fails its checksum");
+			if (rc)
+				return rc;
+		} else if (!n) {
+			later = commit_after(kv, s, data, pos);
+			if (s->reclaim ? pos >= fenced : !later) {
+				s->appendable = !later;
+				break;	/* the end, or a tear */
+			}
+			r = suspect(kv, data, pos, later);
+			rc = damage(c, s, pos, r, later, r ?
+				    "a record whose header fails its checks" :
+				    "a record that is not whole");
+			if (rc)
+				return rc;
+			if (!later)
 				break;
-			for (uint64_t p = pos; p < pos + n;
-			     p += rec_size((const void *)(data + p))) {
-				rc = collect(c, t, s, (const void *)(data + p),
-					     s->off + p);
+			/* salvage: its key, if known, says PMKV_E_CORRUPT */
+			if (r) {
+				rc = collect(c, t, s, r, s->off + pos);
 				if (rc)
 					return rc;
 			}
-		} else {
-			n = rec_size(r);
-			rc = collect(c, t, s, r, s->off + pos);
+			pos = later;
+			continue;
+		}
+		for (uint64_t p = pos; p < pos + n;
+		     p += rec_size((const void *)(data + p))) {
+			rc = collect(c, t, s, (const void *)(data + p),
+				     s->off + p);
 			if (rc)
 				return rc;
 		}
@@ -449,12 +590,14 @@ static int build_shard(struct rctx *c, struct scratch *sc, unsigned si)
 	return btree_load(&sh->t, u, pfx, ents);
 }
 
+/* the first failure wins; its message is the failing thread's own */
 static void fail(struct rctx *c, int rc)
 {
 	int none = 0;
 
-	__atomic_compare_exchange_n(&c->rc, &none, rc, false, __ATOMIC_SEQ_CST,
-				    __ATOMIC_SEQ_CST);
+	if (__atomic_compare_exchange_n(&c->rc, &none, rc, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		snprintf(c->msg, sizeof(c->msg), "%s", pmkv_errormsg());
 }
 
 static void *phase_read(void *arg)
@@ -521,33 +664,13 @@ int recovery_run(struct pmkv *kv)
 {
 	uint64_t t0 = now_ns(), t1, max_version = 0;
 	struct rctx c = { .kv = kv, .fd = -1 };
-	size_t cap = 0, trimmed;
+	size_t trimmed;
 	long ncpu;
-	PMEMoid oid;
 	int rc = 0;
 
-	for (oid = pmemobj_first(kv->pop); !OID_IS_NULL(oid);
-	     oid = pmemobj_next(oid)) {
-		struct seg *s;
-
-		if (pmemobj_type_num(oid) != PMKV_TYPE_SEGMENT)
-			continue;
-		if (c.nsegs == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct seg **n = realloc(c.segs, ncap * sizeof(*n));
-
-			if (!n) {
-				rc = pmkv_err(-ENOMEM, "no memory to list segments");
-				goto out;
-			}
-			c.segs = n;
-			cap = ncap;
-		}
-		rc = segment_adopt(kv, oid, &s);
-		if (rc)
-			goto out;
-		c.segs[c.nsegs++] = s;
-	}
+	rc = segment_load(kv, &c.segs, &c.nsegs);
+	if (rc)
+		goto out;
 	/* a thread per CPU, but not more threads than segments to read */
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c.nthreads = ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : (unsigned)ncpu;
@@ -564,8 +687,12 @@ int recovery_run(struct pmkv *kv)
 	t1 = now_ns();
 	if (!c.rc)
 		run_phase(&c, phase_build);
-	if (c.rc) {
+	if (c.rc == -ENOMEM) {
 		rc = pmkv_err(c.rc, "%s: no memory to rebuild the index", kv->path);
+		goto out;
+	}
+	if (c.rc) {
+		rc = err_quiet(c.rc, "%s", c.msg);	/* logged where it failed */
 		goto out;
 	}
 	for (unsigned t = 0; t < c.nthreads; t++) {

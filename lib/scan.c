@@ -32,6 +32,7 @@
 #include "args.h"
 #include "internal.h"
 #include "record.h"
+#include "segment.h"
 
 /* records per refill: one on the first (a seek may read one key), more later */
 #define REFILL_FIRST 1
@@ -126,7 +127,8 @@ static int set_from(struct cursor *c, const void *k, uint32_t len, bool strict)
  * under the shard's read lock; returns how many it found.
  */
 static inline uint32_t refill_gather(struct pmkv_iter *it, struct shard *sh,
-				     struct cursor *c, uint64_t *offs)
+				     struct cursor *c, uint64_t *offs,
+				     uint32_t *segs)
 {
 	uint32_t ngot = 0;
 	struct key from;
@@ -148,6 +150,7 @@ static inline uint32_t refill_gather(struct pmkv_iter *it, struct shard *sh,
 		btree_next(&c->bc);
 		if (e->off & IE_TOMB)
 			continue;
+		segs[ngot] = e->seg;
 		offs[ngot++] = IE_OFF(e);
 		p = kv_ptr(it->kv, IE_OFF(e));
 		__builtin_prefetch(p);
@@ -200,6 +203,7 @@ static inline size_t cursor_append(struct cursor *c,
  */
 static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 			      struct cursor *c, const uint64_t *offs,
+			      const uint32_t *segs,
 			      uint32_t ngot, bool *resumable)
 {
 	size_t used = 0;
@@ -207,6 +211,7 @@ static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 
 	for (uint32_t i = 0; i < ngot; i++) {
 		const struct pmkv_record *r = kv_ptr(it->kv, offs[i]);
+		const char *why;
 		size_t need;
 
 		if (it->end && key_cmp_bytes(rec_key(r), r->klen, it->end,
@@ -214,9 +219,15 @@ static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 			c->done = true;
 			break;
 		}
-		if (!rec_fits(r, sh->t.limit - offs[i], PMKV_KEY_MAX,
-			      PMKV_VALUE_MAX))
-			return rec_damaged(it->kv->path, r, offs[i]);
+		why = rec_check_entry(it->kv->base, sh->t.limit, r, offs[i],
+				      NULL, 0, SALVAGE_SEG(it->kv, segs[i]));
+		if (!why && c->n &&
+		    key_cmp_bytes(c->buf + c->items[c->n - 1].koff,
+				  c->items[c->n - 1].klen, rec_key(r),
+				  r->klen) >= 0)
+			why = "its key is not after the one before it in the index";
+		if (why)
+			return rec_damaged(it->kv->path, r, offs[i], why);
 		need = (size_t)r->klen + rec_vlen(r);
 		if (used + need > c->cap) {
 			if (c->n) {
@@ -229,11 +240,9 @@ static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 			if (rc)
 				return rc;
 		}
-		if (rec_csum(r, rec_key(r), rec_val(r)) != r->csum)
-			return pmkv_err(PMKV_E_CORRUPT,
-					"%s: record at offset %llu fails its checksum",
-					it->kv->path,
-					(unsigned long long)offs[i]);
+		if (!rec_value_valid(r))
+			return rec_damaged(it->kv->path, r, offs[i],
+					   "its value fails its checksum");
 		used = cursor_append(c, r, used);
 	}
 	return 0;
@@ -250,6 +259,7 @@ static int refill(struct pmkv_iter *it, unsigned si)
 	struct shard *sh = &it->kv->shards[si];
 	struct cursor *c = &it->c[si];
 	uint64_t offs[REFILL_MAX];
+	uint32_t segs[REFILL_MAX];
 	bool resumable = true;
 	uint32_t ngot;
 	int rc;
@@ -258,8 +268,8 @@ static int refill(struct pmkv_iter *it, unsigned si)
 	if (c->done)
 		return 0;
 	pthread_rwlock_rdlock(&sh->lock);
-	ngot = refill_gather(it, sh, c, offs);
-	rc = refill_copy(it, sh, c, offs, ngot, &resumable);
+	ngot = refill_gather(it, sh, c, offs, segs);
+	rc = refill_copy(it, sh, c, offs, segs, ngot, &resumable);
 	c->bc_valid = resumable && !rc;
 	c->bc_mods = sh->t.mods;
 	pthread_rwlock_unlock(&sh->lock);

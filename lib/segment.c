@@ -1,43 +1,50 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * segment.c -- log segments on media, their DRAM descriptors, and writers
+ * segment.c -- log segments on media, their DRAM descriptors, and room
  *
- * A segment is a libpmemobj allocation of type PMKV_TYPE_SEGMENT. Its id
- * comes from the superblock's next_segment_id, made durable before the
- * allocation, so an id is never handed out twice: records left in memory
- * that a freed segment occupied carry an id no live segment has.
+ * A segment takes one or more whole slots of the pool's extents (layout.h:
+ * slots are cut at create, on PMKV_SLOT_ALIGN boundaries) and has a LIVE
+ * entry in the slot table. Its id comes from the superblock's
+ * next_segment_id, made durable before the entry is, so an id is never
+ * handed out twice: records left in a slot by a freed segment carry an
+ * id no live segment has.
  *
  * This file is the allocator: it hands out segments and room in them and
- * says -ENOSPC when libpmemobj has none. It never reclaims (space.c, above
+ * says -ENOSPC when no slot is free. It never reclaims (space.c, above
  * it and gc.c, does). Two free segments are kept in reserve, under
  * seg_lock: one that reclamation copies into, so that it can always run,
  * and one for deletes in a full pool, since freeing space must not need
  * free space.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "format.h"
 #include "internal.h"
+#include "record.h"
 #include "segment.h"
+
+#define SLOT_FREE 0
+#define SLOT_USED 1
+#define SLOT_DAMAGED 2	/* salvage: neither free nor a segment */
 
 int segment_table_init(struct pmkv *kv)
 {
-	/* a segment is at least segment_size, so this many always suffice */
-	kv->nsegs_max = (uint32_t)(kv->sb->pool_size / kv->segment_size) + 64;
+	kv->nsegs_max = kv->sb->nslots;
+	kv->slots = kv_ptr(kv, kv->sb->table_off);
 	kv->segs = calloc(kv->nsegs_max, sizeof(*kv->segs));
-	kv->free_slots = calloc(kv->nsegs_max, sizeof(*kv->free_slots));
-	if (!kv->segs || !kv->free_slots) {
+	kv->slot_use = calloc(kv->nsegs_max, sizeof(*kv->slot_use));
+	if (!kv->segs || !kv->slot_use) {
 		/* one of the two may have come: nothing stays behind */
 		segment_table_fini(kv);
 		return pmkv_err(-ENOMEM, "no memory for %u segment slots",
 				kv->nsegs_max);
 	}
-	for (uint32_t i = 0; i < kv->nsegs_max; i++)
-		kv->free_slots[i] = kv->nsegs_max - 1 - i;
 	kv->nfree_slots = kv->nsegs_max;
 	return 0;
 }
@@ -48,30 +55,31 @@ void segment_table_fini(struct pmkv *kv)
 		for (uint32_t i = 0; i < kv->nsegs_max; i++)
 			free(kv->segs[i]);
 	free(kv->segs);
-	free(kv->free_slots);
+	free(kv->slot_use);
 	kv->segs = NULL;
-	kv->free_slots = NULL;
+	kv->slot_use = NULL;
 }
 
-/* a descriptor in a free slot; seg_lock held */
-static struct seg *desc_new(struct pmkv *kv, uint64_t off, uint64_t id,
-			    uint64_t size)
+/* a descriptor for the segment in slots [slot, slot + span); seg_lock held */
+static struct seg *desc_new(struct pmkv *kv, uint32_t slot, uint32_t span,
+			    uint64_t id, uint64_t size)
 {
-	struct seg *s;
+	struct seg *s = calloc(1, sizeof(*s));
 
-	if (kv->nfree_slots == 0)
-		return NULL;
-	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->off = off;
+	s->off = format_slot_off(kv->sb, slot);
 	s->id = id;
 	s->size = size;
 	s->used = PMKV_SEGMENT_DATA;
 	/* open until its user closes it: reclamation must not take it empty */
 	s->open = true;
-	s->slot = kv->free_slots[--kv->nfree_slots];
-	kv->segs[s->slot] = s;
+	s->appendable = true;
+	s->slot = slot;
+	s->span = span;
+	kv->segs[slot] = s;
+	memset(kv->slot_use + slot, SLOT_USED, span);
+	kv->nfree_slots -= span;
 	kv->nsegs++;
 	return s;
 }
@@ -81,65 +89,98 @@ static uint64_t header_csum(const struct pmkv_segment *h)
 	return XXH64(h, offsetof(struct pmkv_segment, csum), 0);
 }
 
-struct ctor_arg {
-	uint64_t id, size;
-};
-
-/* runs before libpmemobj publishes the allocation */
-static int segment_ctor(PMEMobjpool *pop, void *ptr, void *arg)
+static uint64_t entry_csum(const struct pmkv_slot *e)
 {
-	const struct ctor_arg *a = arg;
-	struct pmkv_segment *h = ptr;
+	return XXH64(&e->id, offsetof(struct pmkv_slot, csum) -
+			     offsetof(struct pmkv_slot, id), 0);
+}
 
-	memset(h, 0, sizeof(*h));
-	h->magic = PMKV_SEGMENT_MAGIC;
-	h->id = a->id;
-	h->size = a->size;
-	h->csum = header_csum(h);
-	pmemobj_persist(pop, h, sizeof(*h));
-	return 0;
+/*
+ * The first of span free slots in a row, all in one extent (extents are
+ * apart in the pool); nslots if there are none. seg_lock held.
+ */
+static uint32_t find_run(struct pmkv *kv, uint32_t span)
+{
+	uint32_t first = 0;
+
+	if (kv->nfree_slots < span)
+		return kv->nsegs_max;
+	for (uint32_t e = 0; e < kv->sb->nextents; e++) {
+		uint32_t end = first + (uint32_t)kv->sb->extents[e].nslots;
+		uint32_t run = 0;
+
+		for (uint32_t i = first; i < end; i++) {
+			run = kv->slot_use[i] == SLOT_FREE ? run + 1 : 0;
+			if (run == span)
+				return i + 1 - span;
+		}
+		first = end;
+	}
+	return kv->nsegs_max;
+}
+
+/*
+ * Make the segment in slots [slot, slot + span) durable: its header, the
+ * body of its entry and the spent id, one fence; then the entry's state,
+ * one 8-byte store, and another. A crash leaves the slot free or the
+ * segment whole. seg_lock held.
+ */
+static int segment_publish(struct pmkv *kv, uint32_t slot, uint32_t span,
+			   uint64_t id, uint64_t size)
+{
+	struct pmkv_segment *h = kv_ptr(kv, format_slot_off(kv->sb, slot));
+	struct pmkv_slot *e = &kv->slots[slot];
+	const struct persist_ops *ops = kv->persist;
+	struct pmkv_segment nh = { .magic = PMKV_SEGMENT_MAGIC, .id = id,
+				   .size = size };
+	struct pmkv_slot ne = { .id = id, .span = span };
+
+	nh.csum = header_csum(&nh);
+	ne.csum = entry_csum(&ne);
+	/* the id must be spent durably before any record can carry it */
+	kv->sb->next_segment_id = id + 1;
+	ops->flush(&kv->misc_pc, &kv->sb->next_segment_id,
+		   sizeof(kv->sb->next_segment_id));
+	ops->copy(&kv->misc_pc, h, &nh, sizeof(nh));
+	ops->copy(&kv->misc_pc, &e->id, &ne.id, sizeof(ne) - sizeof(ne.state));
+	ops->fence(&kv->misc_pc);
+	__atomic_store_n(&e->state, PMKV_SLOT_LIVE, __ATOMIC_RELAXED);
+	persist_range(ops, &kv->misc_pc, &e->state, sizeof(e->state));
+	return kv->misc_pc.error ? persist_check(kv, &kv->misc_pc) : 0;
 }
 
 /*
  * A new segment of size bytes, open: the caller closes it when it is done
- * appending. -ENOSPC when libpmemobj has no room (space.c may reclaim and
+ * appending. -ENOSPC when no slots are free (space.c may reclaim and
  * retry); no message is set for that case.
  */
 int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 {
-	struct ctor_arg a = { .size = size };
+	uint64_t span64 = (size + kv->segment_size - 1) / kv->segment_size;
+	uint32_t span, slot;
 	struct seg *s;
-	PMEMoid oid;
+	uint64_t id;
+	int rc;
 
+	if (span64 > kv->nsegs_max)
+		return -ENOSPC;
+	span = (uint32_t)span64;
 	pthread_mutex_lock(&kv->seg_lock);
-	if (kv->nfree_slots == 0) {
+	slot = find_run(kv, span);
+	if (slot == kv->nsegs_max) {
 		pthread_mutex_unlock(&kv->seg_lock);
 		return -ENOSPC;
 	}
-	a.id = kv->sb->next_segment_id;
-	kv->sb->next_segment_id = a.id + 1;
-	/* the id must be spent durably before any record can carry it */
-	persist_range(kv->persist, &kv->misc_pc, &kv->sb->next_segment_id,
-		      sizeof(kv->sb->next_segment_id));
-	if (kv->misc_pc.error) {
+	id = kv->sb->next_segment_id;
+	rc = segment_publish(kv, slot, span, id, size);
+	if (rc) {
 		pthread_mutex_unlock(&kv->seg_lock);
-		return persist_check(kv, &kv->misc_pc);
+		return rc;
 	}
-	if (pmemobj_alloc(kv->pop, &oid, size, PMKV_TYPE_SEGMENT,
-			  segment_ctor, &a)) {
-		int e = errno;
-
-		pthread_mutex_unlock(&kv->seg_lock);
-		if (e == ENOMEM)
-			return -ENOSPC;
-		return pmkv_err(-e, "%s: segment allocation of %llu bytes: %s",
-				kv->path, (unsigned long long)size,
-				pmemobj_errormsg());
-	}
-	s = desc_new(kv, oid.off, a.id, size);
+	s = desc_new(kv, slot, span, id, size);
 	pthread_mutex_unlock(&kv->seg_lock);
 	if (!s) {
-		pmemobj_free(&oid);
+		/* LIVE on media, unknown here: the next open frees it empty */
 		return pmkv_err(-ENOMEM, "no memory for a segment descriptor");
 	}
 	/* its pages mapped and touched before the writer stores to them */
@@ -150,39 +191,176 @@ int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 
 void segment_free(struct pmkv *kv, struct seg *s)
 {
-	PMEMoid oid = pmemobj_oid(kv_ptr(kv, s->off));
+	struct pmkv_slot *e = &kv->slots[s->slot];
 
 	pthread_mutex_lock(&kv->seg_lock);
-	pmemobj_free(&oid);
+	/* free with one 8-byte store: the rest of the entry no longer counts */
+	__atomic_store_n(&e->state, 0, __ATOMIC_RELAXED);
+	persist_range(kv->persist, &kv->misc_pc, &e->state, sizeof(e->state));
 	kv->segs[s->slot] = NULL;
-	kv->free_slots[kv->nfree_slots++] = s->slot;
+	memset(kv->slot_use + s->slot, SLOT_FREE, s->span);
+	kv->nfree_slots += s->span;
 	kv->nsegs--;
 	pthread_mutex_unlock(&kv->seg_lock);
 	free(s);
 }
 
-int segment_adopt(struct pmkv *kv, PMEMoid oid, struct seg **out)
+void segment_set_reclaim(struct pmkv *kv, struct persist_ctx *pc,
+			 struct seg *s, uint64_t word)
 {
-	const struct pmkv_segment *h = pmemobj_direct(oid);
-	size_t usable = pmemobj_alloc_usable_size(oid);
-	struct seg *s;
+	struct pmkv_segment *h = kv_ptr(kv, s->off);
 
-	if (h->magic != PMKV_SEGMENT_MAGIC || h->csum != header_csum(h) ||
-	    h->size > usable || h->size < PMKV_SEGMENT_DATA ||
-	    h->id == 0 || h->id >= kv->sb->next_segment_id) {
+	__atomic_store_n(&h->reclaim, word, __ATOMIC_RELAXED);
+	kv->persist->flush(pc, &h->reclaim, sizeof(h->reclaim));
+}
+
+/* what is wrong with the LIVE entry e of slot and its segment; NULL if nothing */
+static const char *entry_problem(struct pmkv *kv, uint32_t slot,
+				 uint32_t ext_end, const struct pmkv_slot *e)
+{
+	const struct pmkv_segment *h;
+
+	if (e->csum != entry_csum(e))
+		return "its slot entry fails its checksum";
+	if (e->span == 0 || e->span > ext_end - slot)
+		return "its slot entry spans slots past its extent";
+	if (e->id == 0 || e->id >= kv->id_limit)
+		return "its slot entry names an id never issued";
+	h = kv_ptr(kv, format_slot_off(kv->sb, slot));
+	if (h->magic != PMKV_SEGMENT_MAGIC || h->csum != header_csum(h))
+		return "its header is damaged";
+	if (h->id != e->id)
+		return "its header names another segment";
+	if (h->size < PMKV_SEGMENT_DATA ||
+	    h->size > (uint64_t)e->span * kv->segment_size ||
+	    h->size <= (uint64_t)(e->span - 1) * kv->segment_size)
+		return "its header's size does not fit its slots";
+	if (h->reclaim && (h->reclaim >> 32 != PMKV_SEG_RECLAIM_TAG ||
+			   (h->reclaim & 0xffffffffULL) > h->size))
+		return "its header's reclamation word is damaged";
+	for (uint32_t i = slot + 1; i < slot + e->span; i++)
+		if (kv->slots[i].state != 0)
+			return "a slot it covers has an entry of its own";
+	return NULL;
+}
+
+/* damage in the table: the open fails, or salvage leaves the slot alone */
+static int slot_damaged(struct pmkv *kv, uint32_t slot, const char *what)
+{
+	uint64_t off = format_slot_off(kv->sb, slot);
+
+	if (!kv->salvage)
 		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: segment at offset %llu has a damaged header (id %llu, size %llu)",
-				kv->path, (unsigned long long)oid.off,
-				(unsigned long long)h->id, (unsigned long long)h->size);
+				"%s: segment in slot %u (pool offset %" PRIu64 "): %s",
+				kv->path, slot, off, what);
+	log_err("%s: salvage: skipping slot %u (pool offset %" PRIu64 "): %s",
+		kv->path, slot, off, what);
+	kv->slot_use[slot] = SLOT_DAMAGED;
+	kv->nfree_slots--;
+	kv->damaged_segments++;
+	return 0;
+}
+
+/*
+ * Salvage of a segment whose entry or header is damaged: its records name
+ * their segment and their place in it, so what is left of the two (or,
+ * failing both, its first record) says which segment it is. Records are
+ * checked one by one as ever; a wrong guess only finds fewer of them.
+ */
+static bool salvage_guess(struct pmkv *kv, uint32_t slot, uint32_t ext_end,
+			  uint64_t *id, uint32_t *span, uint64_t *size)
+{
+	const struct pmkv_slot *e = &kv->slots[slot];
+	const struct pmkv_segment *h = kv_ptr(kv, format_slot_off(kv->sb, slot));
+	const struct pmkv_record *r = (const void *)((const uint8_t *)h +
+						     PMKV_SEGMENT_DATA);
+	uint64_t room = (uint64_t)(ext_end - slot) * kv->segment_size;
+
+	if (h->magic == PMKV_SEGMENT_MAGIC && h->csum == header_csum(h) &&
+	    h->size >= PMKV_SEGMENT_DATA && h->size <= room) {
+		*id = h->id;
+		*size = h->size;
+	} else if (e->csum == entry_csum(e) && e->span >= 1 &&
+		   e->span <= ext_end - slot) {
+		*id = e->id;
+		*size = (uint64_t)e->span * kv->segment_size;
+	} else if (rec_header_valid(r, PMKV_SEGMENT_DATA, kv->segment_size,
+				    r->segment_id, kv->sb->key_max,
+				    kv->sb->value_max)) {
+		*id = r->segment_id;
+		*size = kv->segment_size;
+	} else {
+		return false;
 	}
-	pthread_mutex_lock(&kv->seg_lock);
-	s = desc_new(kv, oid.off, h->id, h->size);
-	if (s)
-		s->open = false;	/* nobody appends to a recovered segment */
-	pthread_mutex_unlock(&kv->seg_lock);
-	if (!s)
-		return pmkv_err(-ENOMEM, "no memory for a segment descriptor");
-	*out = s;
+	*span = (uint32_t)((*size + kv->segment_size - 1) / kv->segment_size);
+	return true;
+}
+
+/*
+ * At open: a descriptor for every LIVE slot entry, checked with the
+ * segment's header; nothing is read through libpmemobj. Every entry is
+ * 0 (free), LIVE (a segment) or damage. The segments in *list.
+ */
+int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
+{
+	struct seg **v = calloc(kv->nsegs_max ? kv->nsegs_max : 1, sizeof(*v));
+	uint32_t first = 0;
+	int rc = 0;
+
+	if (!v)
+		return pmkv_err(-ENOMEM, "no memory to list segments");
+	*n = 0;
+	for (uint32_t x = 0; x < kv->sb->nextents && !rc; x++) {
+		uint32_t end = first + (uint32_t)kv->sb->extents[x].nslots;
+
+		for (uint32_t i = first; i < end && !rc;) {
+			const struct pmkv_slot *e = &kv->slots[i];
+			const struct pmkv_segment *h;
+			uint64_t id, size;
+			const char *why;
+			uint32_t span;
+
+			if (e->state == 0) {
+				i++;
+				continue;
+			}
+			why = e->state == PMKV_SLOT_LIVE ?
+			      entry_problem(kv, i, end, e) :
+			      "its slot entry's state is neither free nor live";
+			h = kv_ptr(kv, format_slot_off(kv->sb, i));
+			id = e->id;
+			span = e->span;
+			size = h->size;
+			if (why && (!kv->salvage ||
+				    !salvage_guess(kv, i, end, &id, &span, &size))) {
+				rc = slot_damaged(kv, i, why);
+				i++;
+				continue;
+			}
+			if (why) {
+				log_err("%s: salvage: slot %u: %s; reading it as segment %llu of %llu bytes",
+					kv->path, i, why, (unsigned long long)id,
+					(unsigned long long)size);
+				kv->damaged_segments++;
+			}
+			v[*n] = desc_new(kv, i, span, id, size);
+			if (!v[*n]) {
+				rc = pmkv_err(-ENOMEM, "no memory for a segment descriptor");
+				break;
+			}
+			/* nobody appends to a recovered segment until open says */
+			v[*n]->open = false;
+			v[*n]->reclaim = why ? 0 : h->reclaim;
+			(*n)++;
+			i += span;
+		}
+		first = end;
+	}
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*list = v;
 	return 0;
 }
 
@@ -246,6 +424,11 @@ int segment_room_slow(struct pmkv *kv, struct writer *w, uint64_t n,
 	rc = room_new(kv, how, &s);
 	if (rc)
 		return rc;
+	if (how == ROOM_RECLAIM) {
+		/* copies are fenced many at a time: recovery must know */
+		segment_set_reclaim(kv, &w->pc, s, PMKV_SEG_RECLAIM(s->used));
+		kv->persist->fence(&w->pc);
+	}
 	w->seg = s;
 	*out = s;
 	return 0;
@@ -279,13 +462,27 @@ int segment_reserves_refill(struct pmkv *kv)
 }
 
 /*
+ * A recovered segment becomes a writer's (or a reserve's): appending after
+ * its last valid record is what a writer does anyway, but only where
+ * recovery found nothing valid beyond it, and with the segment strict
+ * again if reclamation had it (layout.h, pmkv_segment.reclaim).
+ */
+static void adopt(struct pmkv *kv, struct seg *s)
+{
+	s->open = true;
+	if (s->reclaim) {
+		segment_set_reclaim(kv, &kv->misc_pc, s, 0);
+		kv->persist->fence(&kv->misc_pc);
+		s->reclaim = 0;
+	}
+}
+
+/*
  * At open: segments that hold no record (the reserves of the last run, or
  * segments allocated just before a crash) become this run's reserves, and
- * any others go back to libpmemobj; the newest segment with room left
- * becomes the opening thread's writer's. Opening a pool again and again,
- * as a command-line tool does, then costs no space. Appending after the
- * last valid record is what a writer does anyway: whatever lies beyond it
- * is invalid to recovery.
+ * any others are freed; the newest segment with room left becomes the
+ * opening thread's writer's. Opening a pool again and again, as a
+ * command-line tool does, then costs no space.
  */
 void segment_adopt_empty(struct pmkv *kv)
 {
@@ -297,11 +494,13 @@ void segment_adopt_empty(struct pmkv *kv)
 
 		if (!s || s->used != PMKV_SEGMENT_DATA || s->open)
 			continue;
-		if (s->size == kv->segment_size && !kv->reserve) {
-			s->open = true;
+		if (s->appendable && s->size == kv->segment_size &&
+		    !kv->reserve) {
+			adopt(kv, s);
 			kv->reserve = s;
-		} else if (s->size == kv->segment_size && !kv->del_reserve) {
-			s->open = true;
+		} else if (s->appendable && s->size == kv->segment_size &&
+			   !kv->del_reserve) {
+			adopt(kv, s);
 			kv->del_reserve = s;
 		} else {
 			segment_free(kv, s);
@@ -310,13 +509,14 @@ void segment_adopt_empty(struct pmkv *kv)
 	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
 		struct seg *s = kv->segs[i];
 
-		if (s && !s->open && s->size == kv->segment_size &&
+		if (s && !s->open && s->appendable &&
+		    s->size == kv->segment_size &&
 		    s->size - s->used >= s->size / 4 &&
 		    (!newest || s->id > newest->id))
 			newest = s;
 	}
 	if (newest && !w->seg) {
-		newest->open = true;
+		adopt(kv, newest);
 		w->seg = newest;
 	}
 }

@@ -3,14 +3,13 @@
  * segment.h -- log segments on media, their descriptors, and room in them
  *
  * The allocator: it hands out segments and room, and says -ENOSPC when
- * libpmemobj has none. It never reclaims; space.c does, above it.
+ * no slot is free. It never reclaims; space.c does, above it.
  */
 #ifndef PMKV_SEGMENT_H
 #define PMKV_SEGMENT_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <libpmemobj.h>
 
 #include "writer.h"
 
@@ -22,8 +21,11 @@ struct seg {
 	uint64_t size;		/* bytes, header included */
 	uint64_t used;		/* end of the last record, from the segment start */
 	uint64_t live;		/* bytes of records still needed (atomic) */
-	uint32_t slot;		/* index in kv->segs */
+	uint64_t reclaim;	/* its header's reclaim word, as recovered */
+	uint32_t slot;		/* its first slot: the index in kv->segs */
+	uint32_t span;		/* slots it takes */
 	bool open;		/* a writer appends to it: not a victim */
+	bool appendable;	/* nothing valid lies past used (recovery) */
 };
 
 /* where segment_room() may find room besides a new allocation */
@@ -38,8 +40,15 @@ void segment_table_fini(struct pmkv *kv);
 /* a new open segment of size bytes; -ENOSPC (no message) when full */
 int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out);
 void segment_free(struct pmkv *kv, struct seg *s);
-/* a segment found at open; PMKV_E_CORRUPT if its header is damaged */
-int segment_adopt(struct pmkv *kv, PMEMoid oid, struct seg **out);
+/*
+ * At open: the segments of the slot table, each checked against its
+ * header, in *list (malloc'd). PMKV_E_CORRUPT for damage, unless salvage
+ * skips it.
+ */
+int segment_load(struct pmkv *kv, struct seg ***list, size_t *n);
+/* store s's reclaim word (layout.h) and flush it through pc; no fence */
+void segment_set_reclaim(struct pmkv *kv, struct persist_ctx *pc,
+			 struct seg *s, uint64_t word);
 /*
  * Room for n bytes at the end of *out, which is w's open segment or, for
  * a record larger than a regular segment's payload, a segment of its own

@@ -77,8 +77,9 @@ extern "C" {
 #define PMKV_F_EXCL (1U << 1)	/* with CREATE: fail if a pool or file is there */
 #define PMKV_F_RDONLY (1U << 2)	/* open read-only: writes fail with -EROFS */
 #define PMKV_F_NO_HELPER (1U << 3) /* no helper thread: puts fault pages in */
+#define PMKV_F_SALVAGE (1U << 4) /* read a damaged pool: read-only, see pmkv_open */
 #define PMKV_F_VALID (PMKV_F_CREATE | PMKV_F_EXCL | PMKV_F_RDONLY | \
-		      PMKV_F_NO_HELPER)
+		      PMKV_F_NO_HELPER | PMKV_F_SALVAGE)
 
 /*
  * Error codes of pmkv's own, in -20000..-20999: clear of -errno, of LMDB's

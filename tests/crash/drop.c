@@ -7,7 +7,7 @@
  * missing, or a pool that no longer opens. Each target names the removed
  * call by its ordinal among pmkv's calls at that site. A target marked
  * "must fail" that yields no violation fails this test; the others are
- * removals that libpmemobj's own fences happen to cover (a fence orders
+ * removals that a later fence of pmkv's happens to cover (a fence orders
  * every earlier flush of the thread, whoever issues it), reported as such.
  * The test passes when every "must fail" target was caught: the last line
  * reads "crash images: N, violations: V" with V > 0.
@@ -38,9 +38,9 @@ static const struct target targets[] = {
 	{ "flush:1@consider|copy_forward|gc_collect", "reclaim", true,
 	  "the flush of the first record reclamation copies forward" },
 	{ "fence:1@segment_alloc", "puts", false,
-	  "the fence after next_segment_id (pmemobj_alloc's first fence orders it too)" },
+	  "the fence before a slot entry goes live (the fence after its state orders it too)" },
 	{ "fence:1@copy_forward|gc_collect", "reclaim", false,
-	  "the fence after reclamation's copies (pmemobj_free's fences order them before the victim goes)" },
+	  "the fence after reclamation's copies (the fence after its segments' reclaim words orders them before the victim goes)" },
 };
 
 static void workload(struct cw *w, const char *name)
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		       t->drop, t->what,
 		       (unsigned long long)(cw_total.violations - v0),
 		       (unsigned long long)(cw_total.images - i0),
-		       t->must_fail ? "" : " (covered by libpmemobj: not required)");
+		       t->must_fail ? "" : " (covered by a later fence: not required)");
 		if (t->must_fail && cw_total.violations == v0) {
 			printf("# NOT CAUGHT: drop %s\n", t->drop);
 			missed++;

@@ -18,15 +18,17 @@
 int main(void)
 {
 	static const unsigned bad_flags[] = {
-		1U << 4, 1U << 31, ~0U, PMKV_F_VALID | (1U << 8),
+		1U << 5, 1U << 31, ~0U, PMKV_F_VALID | (1U << 8),
 		PMKV_F_EXCL, PMKV_F_EXCL | PMKV_F_RDONLY,
 		PMKV_F_CREATE | PMKV_F_RDONLY,
 		PMKV_F_CREATE | PMKV_F_EXCL | PMKV_F_RDONLY,
+		PMKV_F_CREATE | PMKV_F_SALVAGE,
 	};
 	static const unsigned good_flags[] = {
 		0, PMKV_F_CREATE, PMKV_F_CREATE | PMKV_F_EXCL, PMKV_F_RDONLY,
 		PMKV_F_NO_HELPER, PMKV_F_CREATE | PMKV_F_NO_HELPER,
-		PMKV_F_RDONLY | PMKV_F_NO_HELPER,
+		PMKV_F_RDONLY | PMKV_F_NO_HELPER, PMKV_F_SALVAGE,
+		PMKV_F_SALVAGE | PMKV_F_RDONLY,
 	};
 	static const uint64_t bad_sizes[] = {
 		1, 4096, PMKV_POOL_MIN / 2, PMKV_POOL_MIN - 1,
@@ -45,7 +47,7 @@ int main(void)
 
 	for (i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++)
 		T_EXPECT_ERR(pmkv_config_set_flags(cfg, bad_flags[i]),
-			     -EINVAL, "flag", "EXCL", "RDONLY", "CREATE");
+			     -EINVAL, "flag", "EXCL", "RDONLY", "CREATE", "SALVAGE");
 	for (i = 0; i < sizeof(good_flags) / sizeof(good_flags[0]); i++)
 		T_ASSERT_OK(pmkv_config_set_flags(cfg, good_flags[i]));
 

@@ -16,6 +16,7 @@
  * and PMKV_ASSERT itself with a side effect, to show it is not evaluated
  * when compiled out.
  */
+#include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -73,11 +74,12 @@ static void case_commit(void *arg)
 	struct pmkv *kv = arg;
 	uint8_t val[200] = { 0 };
 	struct commit c;
+	uint64_t size;
 
 	if (commit_begin(kv, &c, record_size(3, 1), ROOM_NEW))
 		_exit(4);
 	/* a record larger than the room taken */
-	commit_append(&c, "big", 3, val, sizeof(val), 0, 0);
+	commit_append(&c, "big", 3, val, sizeof(val), 0, 0, &size);
 	_exit(0);
 }
 

@@ -9,8 +9,8 @@
  *     and its bytes and size are unchanged;
  *   - with the file system full, a file without holes, and a file whose
  *     only hole lies past the size asked about, pass (0).
- * And through pmkv_open(), once pool.c calls holes_fill() (POOL_FILLS_HOLES
- * below; issue 15: the open passed and the first put died of SIGBUS): a
+ * And through pmkv_open(), which calls holes_fill() (issue 15: the open
+ * passed and the first put died of SIGBUS): a
  * pool made sparse where it held zeros, on a full file system, is refused
  * with -ENOSPC and left unchanged, and opens once there is room. The open
  * runs in a child, so that a SIGBUS is reported as a failure.
@@ -31,11 +31,6 @@
 
 #include "holes.h"
 #include "t.h"
-
-/* set to 1 in the commit that makes pool.c call holes_fill() */
-#ifndef POOL_FILLS_HOLES
-#define POOL_FILLS_HOLES 0
-#endif
 
 #define KIB 1024ULL
 #define MIB (1024ULL * KIB)
@@ -312,10 +307,7 @@ static void through_open(void)
 int main(void)
 {
 	direct();
-	if (POOL_FILLS_HOLES)
-		through_open();
-	else
-		t_info("pmkv_open() does not call holes_fill() yet: not tried through it");
+	through_open();
 	unmount();
 	return T_EXIT_PASS;
 }
