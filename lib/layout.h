@@ -92,7 +92,10 @@ _Static_assert(sizeof(struct pmkv_super) == 4096, "layout");
  * One entry a slot. state 0 is free whatever the rest holds; a segment
  * of span slots has a LIVE entry in its first and zeros in the others.
  * The body (id, span, csum) is made durable before state becomes LIVE,
- * by one 8-byte store: a crash leaves a slot free or whole.
+ * by one 8-byte store: a crash leaves a slot free or whole. Freeing
+ * zeroes the segment header's magic first, then the state, so that a
+ * free entry in front of a whole header with records is damage (a lost
+ * entry), never a segment given back.
  */
 struct pmkv_slot {
 	uint64_t state;		/* 0 or PMKV_SLOT_LIVE; else damaged */
@@ -123,14 +126,17 @@ _Static_assert(sizeof(struct pmkv_slot) == 32, "layout");
  * (their originals are not freed before end moves past them).
  */
 struct pmkv_segment {
-	uint64_t magic;		/* PMKV_SEGMENT_MAGIC */
+	uint64_t magic;		/* PMKV_SEGMENT_MAGIC; 0 once freed */
 	uint64_t id;		/* unique for the pool's lifetime */
 	uint64_t size;		/* bytes, header included */
-	uint64_t csum;		/* XXH64(bytes [0, 24), seed 0) */
+	uint8_t uuid[16];	/* the pool's (superblock): not an old pool's */
+	uint64_t csum;		/* XXH64(bytes [0, 40), seed 0) */
 	uint64_t reclaim;	/* 0, or PMKV_SEG_RECLAIM(fenced end) */
-	uint8_t reserved[24];	/* zero */
+	uint8_t reserved[8];	/* zero */
 };
 #define PMKV_SEGMENT_DATA sizeof(struct pmkv_segment)
+_Static_assert(offsetof(struct pmkv_segment, csum) == 40, "layout");
+_Static_assert(offsetof(struct pmkv_segment, reclaim) == 48, "layout");
 _Static_assert(sizeof(struct pmkv_segment) == 64, "layout");
 
 /* flags in pmkv_record.vlen_flags, above the value length */

@@ -135,6 +135,7 @@ static int segment_publish(struct pmkv *kv, uint32_t slot, uint32_t span,
 				   .size = size };
 	struct pmkv_slot ne = { .id = id, .span = span };
 
+	memcpy(nh.uuid, kv->sb->uuid, sizeof(nh.uuid));
 	nh.csum = header_csum(&nh);
 	ne.csum = entry_csum(&ne);
 	/* the id must be spent durably before any record can carry it */
@@ -189,12 +190,20 @@ int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 	return 0;
 }
 
+/*
+ * The header's magic goes first, then the entry's state, a fence after
+ * each: a free entry never stands before a whole header (segment_load()
+ * takes that for a lost entry), and an interrupted free leaves a LIVE
+ * entry before a header whose only change is its magic.
+ */
 void segment_free(struct pmkv *kv, struct seg *s)
 {
 	struct pmkv_slot *e = &kv->slots[s->slot];
+	struct pmkv_segment *h = kv_ptr(kv, s->off);
 
 	pthread_mutex_lock(&kv->seg_lock);
-	/* free with one 8-byte store: the rest of the entry no longer counts */
+	__atomic_store_n(&h->magic, 0, __ATOMIC_RELAXED);
+	persist_range(kv->persist, &kv->misc_pc, &h->magic, sizeof(h->magic));
 	__atomic_store_n(&e->state, 0, __ATOMIC_RELAXED);
 	persist_range(kv->persist, &kv->misc_pc, &e->state, sizeof(e->state));
 	kv->segs[s->slot] = NULL;
@@ -227,7 +236,8 @@ static const char *entry_problem(struct pmkv *kv, uint32_t slot,
 	if (e->id == 0 || e->id >= kv->id_limit)
 		return "its slot entry names an id never issued";
 	h = kv_ptr(kv, format_slot_off(kv->sb, slot));
-	if (h->magic != PMKV_SEGMENT_MAGIC || h->csum != header_csum(h))
+	if (h->magic != PMKV_SEGMENT_MAGIC || h->csum != header_csum(h) ||
+	    memcmp(h->uuid, kv->sb->uuid, sizeof(h->uuid)))
 		return "its header is damaged";
 	if (h->id != e->id)
 		return "its header names another segment";
@@ -242,6 +252,52 @@ static const char *entry_problem(struct pmkv *kv, uint32_t slot,
 		if (kv->slots[i].state != 0)
 			return "a slot it covers has an entry of its own";
 	return NULL;
+}
+
+/*
+ * A free slot whose header is this pool's and whole, in front of a record
+ * of its segment: the segment had records, so its entry was LIVE and
+ * lost its state (freeing zeroes the magic first). A header without
+ * records is an allocation a crash cut short: free.
+ */
+static bool entry_lost(struct pmkv *kv, uint32_t slot, uint32_t ext_end)
+{
+	const struct pmkv_segment *h = kv_ptr(kv, format_slot_off(kv->sb, slot));
+	const struct pmkv_record *r = (const void *)((const uint8_t *)h +
+						     PMKV_SEGMENT_DATA);
+	uint64_t room = (uint64_t)(ext_end - slot) * kv->segment_size;
+
+	if (h->magic != PMKV_SEGMENT_MAGIC || h->csum != header_csum(h) ||
+	    memcmp(h->uuid, kv->sb->uuid, sizeof(h->uuid)) ||
+	    h->size < PMKV_SEGMENT_DATA || h->size > room)
+		return false;
+	/* a retracted first record still shows the segment was written */
+	return r->segment_id == h->id && r->offset == PMKV_SEGMENT_DATA &&
+	       r->klen != 0;
+}
+
+/* a LIVE entry before a header whose magic alone is gone: a cut-short free */
+static bool free_interrupted(struct pmkv *kv, uint32_t slot,
+			     const struct pmkv_slot *e)
+{
+	struct pmkv_segment h;
+
+	memcpy(&h, kv_ptr(kv, format_slot_off(kv->sb, slot)), sizeof(h));
+	if (h.magic != 0 || h.id != e->id)
+		return false;
+	h.magic = PMKV_SEGMENT_MAGIC;
+	return h.csum == header_csum(&h) && e->csum == entry_csum(e);
+}
+
+/* a read-write open completes a free a crash cut short; read-only skips it */
+static void finish_free(struct pmkv *kv, uint32_t slot)
+{
+	struct pmkv_slot *e = &kv->slots[slot];
+
+	if (kv->rdonly)
+		return;
+	__atomic_store_n(&e->state, 0, __ATOMIC_RELAXED);
+	persist_range(kv->persist, &kv->misc_pc, &e->state, sizeof(e->state));
 }
 
 /* damage in the table: the open fails, or salvage leaves the slot alone */
@@ -277,6 +333,7 @@ static bool salvage_guess(struct pmkv *kv, uint32_t slot, uint32_t ext_end,
 	uint64_t room = (uint64_t)(ext_end - slot) * kv->segment_size;
 
 	if (h->magic == PMKV_SEGMENT_MAGIC && h->csum == header_csum(h) &&
+	    !memcmp(h->uuid, kv->sb->uuid, sizeof(h->uuid)) &&
 	    h->size >= PMKV_SEGMENT_DATA && h->size <= room) {
 		*id = h->id;
 		*size = h->size;
@@ -320,13 +377,21 @@ int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
 			const char *why;
 			uint32_t span;
 
-			if (e->state == 0) {
+			if (e->state == 0 && !entry_lost(kv, i, end)) {
 				i++;
 				continue;
 			}
-			why = e->state == PMKV_SLOT_LIVE ?
-			      entry_problem(kv, i, end, e) :
-			      "its slot entry's state is neither free nor live";
+			if (e->state == PMKV_SLOT_LIVE && free_interrupted(kv, i, e)) {
+				finish_free(kv, i);
+				i++;
+				continue;
+			}
+			if (e->state == 0)
+				why = "its slot entry says free, but its segment holds records";
+			else if (e->state == PMKV_SLOT_LIVE)
+				why = entry_problem(kv, i, end, e);
+			else
+				why = "its slot entry's state is neither free nor live";
 			h = kv_ptr(kv, format_slot_off(kv->sb, i));
 			id = e->id;
 			span = e->span;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <libpmkv.h>
+
 #include "fuzz.h"
 #include "seedfmt.h"
 
