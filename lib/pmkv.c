@@ -196,6 +196,9 @@ int pmkv_get_stats(struct pmkv *kv, struct pmkv_stats *st, size_t size)
 	s.gc_bytes_copied = kv->gc_bytes_copied;
 	s.recovery_ns = kv->recovery_ns;
 	s.recovered_records = kv->recovered_records;
+	s.damaged_records = __atomic_load_n(&kv->damaged_records,
+					    __ATOMIC_RELAXED);
+	s.damaged_segments = kv->damaged_segments;
 	memcpy(st, &s, size < sizeof(s) ? size : sizeof(s));
 	return 0;
 }

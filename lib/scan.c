@@ -196,6 +196,21 @@ static inline size_t cursor_append(struct cursor *c,
 }
 
 /*
+ * Under PMKV_F_SALVAGE a scan drops what is damaged, and says so; a get
+ * of the key still says PMKV_E_CORRUPT. true: skip the record.
+ */
+static bool salvage_skip(struct pmkv *kv, const struct pmkv_record *r,
+			 uint64_t off, const char *why)
+{
+	if (!kv->salvage)
+		return false;
+	/* counted at open (damaged_records), unless it happened since */
+	log_err("%s: salvage: a scan skips the record at pool offset %llu (key of %u bytes): %s",
+		kv->path, (unsigned long long)off, r->klen, why);
+	return true;
+}
+
+/*
  * Copy the records at offs[0, ngot) into c's buffer, checked, until the
  * end bound (c->done) or a full buffer: what did not fit is left to the
  * next refill, which must then seek (*resumable false). Called under the
@@ -214,20 +229,23 @@ static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 		const char *why;
 		size_t need;
 
-		if (it->end && key_cmp_bytes(rec_key(r), r->klen, it->end,
-					     it->elen) >= 0) {
+		why = rec_check_entry(it->kv->base, sh->t.limit, r, offs[i],
+				      NULL, 0, SALVAGE_SEG(it->kv, segs[i]));
+		/* the end bound only once the key's length is trusted */
+		if (!why && it->end && key_cmp_bytes(rec_key(r), r->klen,
+						     it->end, it->elen) >= 0) {
 			c->done = true;
 			break;
 		}
-		why = rec_check_entry(it->kv->base, sh->t.limit, r, offs[i],
-				      NULL, 0, SALVAGE_SEG(it->kv, segs[i]));
 		if (!why && c->n &&
 		    key_cmp_bytes(c->buf + c->items[c->n - 1].koff,
 				  c->items[c->n - 1].klen, rec_key(r),
 				  r->klen) >= 0)
 			why = "its key is not after the one before it in the index";
-		if (why)
+		if (why && !salvage_skip(it->kv, r, offs[i], why))
 			return rec_damaged(it->kv->path, r, offs[i], why);
+		if (why)
+			continue;
 		need = (size_t)r->klen + rec_vlen(r);
 		if (used + need > c->cap) {
 			if (c->n) {
@@ -240,9 +258,12 @@ static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 			if (rc)
 				return rc;
 		}
-		if (!rec_value_valid(r))
-			return rec_damaged(it->kv->path, r, offs[i],
-					   "its value fails its checksum");
+		if (!rec_value_valid(r)) {
+			why = "its value fails its checksum";
+			if (!salvage_skip(it->kv, r, offs[i], why))
+				return rec_damaged(it->kv->path, r, offs[i], why);
+			continue;
+		}
 		used = cursor_append(c, r, used);
 	}
 	return 0;

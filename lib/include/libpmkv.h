@@ -406,6 +406,10 @@ struct pmkv_stats {
 	uint64_t index_bytes;	/* DRAM held by the index */
 	uint64_t recovery_ns;	/* time pmkv_open() spent rebuilding */
 	uint64_t recovered_records;	/* valid records read at open */
+	uint64_t damaged_records;	/* PMKV_F_SALVAGE: damaged records
+					   found at open (scans skip them) */
+	uint64_t damaged_segments;	/* PMKV_F_SALVAGE: slots read around
+					   a damaged entry or header, or left */
 };
 
 /*

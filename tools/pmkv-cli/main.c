@@ -20,6 +20,7 @@ static const struct cmd {
 	{ "get", cmd_get, "print a key's value" },
 	{ "delete", cmd_delete, "remove a key" },
 	{ "scan", cmd_scan, "list keys and values in key order" },
+	{ "salvage", cmd_salvage, "copy what a damaged pool holds to a new pool" },
 	{ "bench", cmd_bench, "measure the engine (db_bench names and flags)" },
 };
 

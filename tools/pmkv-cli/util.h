@@ -15,6 +15,7 @@ struct pmkv;
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
+#define CLI_DAMAGED 3	/* salvage: copied, but damage was skipped */
 
 /* flags for util_size_fmt() and json_size() */
 #define UTIL_HUMAN (1U << 0)
