@@ -115,6 +115,8 @@ err_close_pool:
 	locks_fini(kv);
 	free(kv->path);
 	free(kv);
+	/* every failure is negative: issue 15 saw +1 from libpmemobj's errno */
+	PMKV_ASSERT(rc < 0);
 	return rc;
 }
 

@@ -262,8 +262,9 @@ static int pmdk_error(const char *path, const char *what)
 	if (e == EINVAL)
 		return pmkv_err(PMKV_E_CORRUPT, "%s: libpmemobj refuses to %s it: %s",
 				path, what, pmemobj_errormsg());
-	return pmkv_err(e ? -e : -EIO, "%s: libpmemobj cannot %s it: %s", path,
-			what, pmemobj_errormsg());
+	/* issue 15: an errno of -1 came back as +1, a success to callers */
+	return pmkv_err(e > 0 ? -e : -EIO, "%s: libpmemobj cannot %s it: %s",
+			path, what, pmemobj_errormsg());
 }
 
 /* libpmemobj type numbers of what pmkv allocates at create */
