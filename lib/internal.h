@@ -19,6 +19,7 @@
 #include "layout.h"
 
 #include "arena.h"
+#include "badblocks.h"
 #include "cacheline.h"
 #include "errormsg.h"
 #include "invariant.h"
@@ -41,6 +42,7 @@ struct pmkv {
 	uint8_t *base;		/* the pool mapping */
 	uint64_t map_len;
 	struct lock lock;	/* one handle a pool */
+	struct badblocks bad;	/* known media errors: never touched */
 	struct pmkv_super *sb;	/* the primary, or its copy (from_copy) */
 	uint64_t id_limit;	/* segment ids are below it (not from a copy) */
 	unsigned flags;

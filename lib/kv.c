@@ -177,6 +177,20 @@ static bool key_is_live(struct shard *sh, const struct key *k)
 }
 
 /*
+ * The record at off, whose header h was read (its first bytes are not
+ * bad), reaches a known media error: then nothing more of it is read.
+ * Lengths that do not fit are left to rec_check_entry().
+ */
+static inline bool rec_on_bad(struct pmkv *kv, uint64_t off,
+			      const struct pmkv_record *h)
+{
+	return kv->bad.n && off + sizeof(*h) <= kv->sb->pool_size &&
+	       rec_fits(h, kv->sb->pool_size - off, PMKV_KEY_MAX,
+			PMKV_VALUE_MAX) &&
+	       badblocks_hit(&kv->bad, off, rec_size(h));
+}
+
+/*
  * One try of a get without the lock: 0, -ENOENT or -ENOBUFS as
  * pmkv_get() returns them (messages left to it), TRY_AGAIN, or
  * TRY_LOCKED for a record that fails its checks in a quiet shard.
@@ -203,8 +217,12 @@ static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
 		return shard_read_valid(sh, seq) ? -ENOENT : TRY_AGAIN;
 	off = IE_OFF(&e);
 	r = kv_ptr(kv, off);
+	if (badblocks_hit(&kv->bad, off, sizeof(h)))
+		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
 	memcpy(&h, r, sizeof(h));
 	n = rec_vlen(&h);
+	if (rec_on_bad(kv, off, &h))
+		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
 	/* checks over torn bytes prove nothing until seq says quiet */
 	if (rec_check_entry(kv->base, sh->t.limit, &h, off, k->p, k->len,
 			    SALVAGE_SEG(kv, e.seg)))
@@ -245,6 +263,12 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 	}
 	off = IE_OFF(e);
 	r = kv_ptr(kv, off);
+	if (badblocks_hit(&kv->bad, off, sizeof(*r)) || rec_on_bad(kv, off, r)) {
+		pthread_rwlock_unlock(&sh->lock);
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: record at pool offset %llu: a bad block (media error)",
+				kv->path, (unsigned long long)off);
+	}
 	n = rec_vlen(r);
 	/* a media error must not come back as data, nor as a size */
 	why = rec_check_entry(kv->base, sh->t.limit, r, off, k->p, k->len,

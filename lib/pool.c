@@ -97,7 +97,8 @@ static uint64_t rd64(const uint8_t *p)
  * The superblock's copy, found without the primary: it is the last page
  * of the last extent, so within COPY_SEARCH of the end. 0 if none.
  */
-static uint64_t find_copy(const uint8_t *m, uint64_t size)
+static uint64_t find_copy(const uint8_t *m, uint64_t size,
+			  const struct badblocks *bad)
 {
 	uint64_t lo = size > COPY_SEARCH ? size - COPY_SEARCH : 0;
 
@@ -108,6 +109,8 @@ static uint64_t find_copy(const uint8_t *m, uint64_t size)
 	     off >= lo && off > 0; off -= PMKV_SLOT_ALIGN) {
 		const struct pmkv_super *sb = (const void *)(m + off);
 
+		if (badblocks_hit(bad, off, sizeof(*sb)))
+			continue;	/* never touched: a load would be SIGBUS */
 		if (rd64(m + off) == PMKV_SUPER_MAGIC &&
 		    sb->format_major == PMKV_FORMAT_MAJOR &&
 		    sb->csum == format_super_csum(sb) && sb->copy_off == off &&
@@ -119,7 +122,7 @@ static uint64_t find_copy(const uint8_t *m, uint64_t size)
 
 /* pmkv's own checks of the primary superblock libpmemobj's header points at */
 static int probe_super(const char *path, const uint8_t *m, uint64_t size,
-		       struct probe *p)
+		       const struct badblocks *bad, struct probe *p)
 {
 	uint64_t root_off = rd64(m + PMDK_ROOT_OFF_AT);
 	uint64_t root_size = rd64(m + PMDK_ROOT_SIZE_AT);
@@ -134,6 +137,11 @@ static int probe_super(const char *path, const uint8_t *m, uint64_t size,
 		p->res = PROBE_NO_ROOT;
 		return 0;
 	}
+	if (root_off <= size - sizeof(struct pmkv_super) &&
+	    badblocks_hit(bad, root_off, sizeof(struct pmkv_super)))
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: a bad block (media error) in the superblock at offset %" PRIu64,
+				path, root_off);
 	/* another format's superblock may be smaller: its version first */
 	if (root_off <= size - 16 && rd64(m + root_off) == PMKV_SUPER_MAGIC) {
 		uint32_t major;
@@ -164,11 +172,15 @@ static int probe_super(const char *path, const uint8_t *m, uint64_t size,
 }
 
 static int probe_primary(const char *path, const uint8_t *m, uint64_t size,
-			 struct probe *p)
+			 const struct badblocks *bad, struct probe *p)
 {
 	char layout[64];
 	uint32_t major;
 
+	if (badblocks_hit(bad, 0, PMDK_HEADER_END))
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: a bad block (media error) in libpmemobj's pool header",
+				path);
 	if (size >= 4096 && all_zero(m, 4096)) {
 		p->res = PROBE_EMPTY;
 		return 0;
@@ -193,7 +205,7 @@ static int probe_primary(const char *path, const uint8_t *m, uint64_t size,
 		return pmkv_err(PMKV_E_FOREIGN,
 				"%s: a libpmemobj pool of layout \"%s\", not \"%s\"",
 				path, layout, PMKV_LAYOUT_NAME);
-	return probe_super(path, m, size, p);
+	return probe_super(path, m, size, bad, p);
 }
 
 /*
@@ -204,18 +216,18 @@ static int probe_primary(const char *path, const uint8_t *m, uint64_t size,
  * what it says, copy or not.
  */
 static int probe_mapped(const char *path, const uint8_t *m, uint64_t size,
-			struct probe *p)
+			const struct badblocks *bad, struct probe *p)
 {
 	char why[256];
 	uint64_t copy;
 	int rc;
 
 	p->validated = false;
-	rc = probe_primary(path, m, size, p);
+	rc = probe_primary(path, m, size, bad, p);
 	/* a newer or opposite-endian pool is what it says, copy or not */
 	if (rc == PMKV_E_VERSION || (p->validated && rc != PMKV_E_CORRUPT))
 		return rc;
-	copy = find_copy(m, size);
+	copy = find_copy(m, size, bad);
 	if (!copy)
 		return rc;
 	if (rc)
@@ -232,7 +244,8 @@ static int probe_mapped(const char *path, const uint8_t *m, uint64_t size,
 }
 
 /* read-only look at fd's first size bytes */
-static int probe(const char *path, int fd, uint64_t size, struct probe *p)
+static int probe(const char *path, int fd, uint64_t size,
+		 const struct badblocks *bad, struct probe *p)
 {
 	void *m;
 	int rc;
@@ -244,7 +257,7 @@ static int probe(const char *path, int fd, uint64_t size, struct probe *p)
 	if (m == MAP_FAILED)
 		return pmkv_err(-errno, "%s: cannot map it to look at it: %s", path,
 				strerror(errno));
-	rc = probe_mapped(path, m, size, p);
+	rc = probe_mapped(path, m, size, bad, p);
 	munmap(m, size);
 	if (!rc && p->res == PROBE_POOL && size < PMEMOBJ_MIN_POOL)
 		return pmkv_err(PMKV_E_CORRUPT, "%s: truncated to %" PRIu64 " bytes",
@@ -602,7 +615,7 @@ static int path_kind(struct pmkv *kv, const char *path,
  */
 static int probe_or_grow(const char *path, const struct pmkv_config *cfg,
 			 bool create, bool devdax, uint64_t *size,
-			 struct probe *p)
+			 const struct badblocks *bad, struct probe *p)
 {
 	int fd, rc;
 
@@ -625,7 +638,7 @@ static int probe_or_grow(const char *path, const struct pmkv_config *cfg,
 		p->res = PROBE_EMPTY;
 		rc = 0;
 	} else {
-		rc = probe(path, fd, *size, p);
+		rc = probe(path, fd, *size, bad, p);
 	}
 	close(fd);
 	return rc;
@@ -739,6 +752,11 @@ static int pool_super(struct pmkv *kv, const struct probe *p, uint64_t size)
 	if (kv->from_copy || kv->rdonly)
 		return 0;
 	copy = kv_ptr(kv, kv->sb->copy_off);
+	if (badblocks_hit(&kv->bad, kv->sb->copy_off, sizeof(*copy))) {
+		log_warn("%s: a bad block (media error) in the superblock's copy: left alone",
+			 kv->path);
+		return 0;
+	}
 	if (!memcmp(copy, kv->sb, PMKV_SUPER_STATIC))
 		return 0;
 	log_warn("%s: the superblock's copy at offset %llu differs from the superblock: writing it again",
@@ -746,6 +764,22 @@ static int pool_super(struct pmkv *kv, const struct probe *p, uint64_t size)
 	pmem_memset_persist(copy, 0, sizeof(*copy));
 	pmem_memcpy_persist(copy, kv->sb, PMKV_SUPER_STATIC);
 	return 0;
+}
+
+/*
+ * The known media errors of the path, before any byte of it is read: the
+ * probe, recovery and every read step around them (badblocks.h)
+ */
+static int bad_blocks(struct pmkv *kv, const char *path, bool devdax)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
+	rc = badblocks_query(fd, path, devdax || file_is_dax(path), &kv->bad);
+	close(fd);
+	return rc;
 }
 
 /*
@@ -805,7 +839,10 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	rc = path_kind(kv, path, cfg, &st, &devdax, &size);
 	if (rc)
 		return rc;
-	rc = probe_or_grow(path, cfg, create, devdax, &size, &p);
+	rc = bad_blocks(kv, path, devdax);
+	if (rc)
+		return rc;
+	rc = probe_or_grow(path, cfg, create, devdax, &size, &kv->bad, &p);
 	if (rc && !(p.res == PROBE_COPY && kv->salvage))
 		return rc;
 	rc = check_probed(path, p.res, create, devdax, size);
@@ -821,7 +858,7 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	rc = lock_acquire(path, &kv->lock);
 	if (rc)
 		return rc;
-	rc = probe_or_grow(path, cfg, false, devdax, &size, &p);
+	rc = probe_or_grow(path, cfg, false, devdax, &size, &kv->bad, &p);
 	if (rc && !(p.res == PROBE_COPY && kv->salvage))
 		goto err_unlock;
 	rc = check_probed(path, p.res, false, devdax, size);
@@ -854,4 +891,5 @@ void pool_close(struct pmkv *kv)
 		munmap(kv->base, kv->map_len);
 	kv->base = NULL;
 	lock_release(&kv->lock);
+	badblocks_fini(&kv->bad);
 }

@@ -146,6 +146,25 @@ static int collect(struct rctx *c, unsigned t, struct seg *s,
 	return push(&c->kv->nodes, &c->vecs[t][shard_of(&k)], &it);
 }
 
+/* a known media error in bytes [pos, pos + len) of s: never read them */
+static inline bool media(struct pmkv *kv, const struct seg *s, uint64_t pos,
+			 uint64_t len)
+{
+	return badblocks_hit(&kv->bad, s->off + pos, len);
+}
+
+/* the header and key at pos may be read: no known media error there */
+static bool readable(struct pmkv *kv, const struct seg *s, const uint8_t *data,
+		     uint64_t pos)
+{
+	const struct pmkv_record *r = (const void *)(data + pos);
+
+	if (media(kv, s, pos, sizeof(*r)))
+		return false;
+	return r->klen > kv->sb->key_max ||
+	       !media(kv, s, pos, sizeof(*r) + r->klen);
+}
+
 /*
  * Bytes of the whole batch starting at data + pos0, or 0 if any header is
  * bad; data is the segment's first byte (in the mapping or a copy).
@@ -159,7 +178,8 @@ static uint64_t batch_extent(struct pmkv *kv, struct seg *s,
 	for (uint32_t i = 0; i < first->batch_count; i++) {
 		const struct pmkv_record *r = (const void *)(data + pos);
 
-		if (!rec_header_valid(r, pos, s->size, s->id, kv->sb->key_max,
+		if (pos + sizeof(*r) > s->size || !readable(kv, s, data, pos) ||
+		    !rec_header_valid(r, pos, s->size, s->id, kv->sb->key_max,
 				      kv->sb->value_max) ||
 		    !(r->vlen_flags & PMKV_REC_BATCH) ||
 		    r->version != first->version ||
@@ -184,8 +204,15 @@ static uint64_t commit_after(struct pmkv *kv, const struct seg *s,
 	     p + sizeof(struct pmkv_record) <= s->size; p += PMKV_REC_ALIGN) {
 		const struct pmkv_record *r = (const void *)(data + p);
 
+		if (media(kv, s, p, sizeof(*r))) {
+			p = ((badblocks_skip(&kv->bad, s->off + p) - s->off +
+			      PMKV_REC_ALIGN - 1) & ~(PMKV_REC_ALIGN - 1)) -
+			    PMKV_REC_ALIGN;
+			continue;
+		}
 		/* two compares reject nearly every position */
-		if (r->segment_id != s->id || r->offset != p)
+		if (r->segment_id != s->id || r->offset != p ||
+		    !readable(kv, s, data, p))
 			continue;
 		if ((r->vlen_flags & PMKV_REC_BATCH) && r->batch_count == 0)
 			continue;
@@ -326,7 +353,8 @@ static uint64_t commit_at(struct pmkv *kv, struct seg *s, const uint8_t *data,
 	uint64_t n;
 
 	*bad = 0;
-	if (!rec_header_valid(r, pos, s->size, s->id, kv->sb->key_max,
+	if (!readable(kv, s, data, pos) ||
+	    !rec_header_valid(r, pos, s->size, s->id, kv->sb->key_max,
 			      kv->sb->value_max))
 		return 0;
 	if (r->vlen_flags & PMKV_REC_BATCH)
@@ -335,7 +363,8 @@ static uint64_t commit_at(struct pmkv *kv, struct seg *s, const uint8_t *data,
 		n = rec_size(r);
 	for (uint64_t p = pos; p < pos + n && !*bad;
 	     p += rec_size((const void *)(data + p)))
-		if (!rec_value_valid((const void *)(data + p)))
+		if (media(kv, s, p, rec_size((const void *)(data + p))) ||
+		    !rec_value_valid((const void *)(data + p)))
 			*bad = p;
 	return n;
 }
@@ -352,7 +381,9 @@ static uint64_t commit_at(struct pmkv *kv, struct seg *s, const uint8_t *data,
 static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 {
 	struct pmkv *kv = c->kv;
-	const uint8_t *data = read_copy(c, t, s);
+	/* pread() of a bad block is EIO, and a load SIGBUS: map, step around */
+	bool hurt = media(kv, s, 0, s->size);
+	const uint8_t *data = hurt ? NULL : read_copy(c, t, s);
 	uint64_t fenced = s->reclaim ? s->reclaim & 0xffffffffULL : 0;
 	uint64_t pos = PMKV_SEGMENT_DATA, later, n, bad;
 	const struct pmkv_record *r;
@@ -360,28 +391,37 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 
 	if (!data) {
 		data = kv_ptr(kv, s->off);
-		prefault_read(data, s->size);
+		if (!hurt)
+			prefault_read(data, s->size);
 	}
 	while (pos + sizeof(struct pmkv_record) <= s->size) {
 		n = commit_at(kv, s, data, pos, &bad);
 		if (n && bad) {
 			later = commit_after(kv, s, data, pos + n - 8);
-			if (s->reclaim ? pos >= fenced : !later) {
+			if (!media(kv, s, pos, (later ? later : s->size) - pos) &&
+			    (s->reclaim ? pos >= fenced : !later)) {
 				s->appendable = !later;
 				break;	/* the last commit, torn */
 			}
 			rc = damage(c, s, bad, (const void *)(data + bad), later,
+				    media(kv, s, bad, rec_size((const void *)(data + bad))) ?
+				    "a bad block (media error) in its value" :
 				    "a value that fails its checksum");
 			if (rc)
 				return rc;
 		} else if (!n) {
+			bool hit;
+
 			later = commit_after(kv, s, data, pos);
-			if (s->reclaim ? pos >= fenced : !later) {
+			hit = media(kv, s, pos, (later ? later : s->size) - pos);
+			if (!hit && (s->reclaim ? pos >= fenced : !later)) {
 				s->appendable = !later;
 				break;	/* the end, or a tear */
 			}
-			r = suspect(kv, data, pos, later);
-			rc = damage(c, s, pos, r, later, r ?
+			r = readable(kv, s, data, pos) ?
+			    suspect(kv, data, pos, later) : NULL;
+			rc = damage(c, s, pos, r, later, hit ?
+				    "a bad block (media error)" : r ?
 				    "a record whose header fails its checks" :
 				    "a record that is not whole");
 			if (rc)
@@ -407,6 +447,9 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 		pos += n;
 	}
 	s->used = pos;
+	/* a writer must not store to a known media error either */
+	if (media(kv, s, pos, s->size - pos))
+		s->appendable = false;
 	return 0;
 }
 

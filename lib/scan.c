@@ -195,6 +195,21 @@ static inline size_t cursor_append(struct cursor *c,
 	return used;
 }
 
+/* a known media error in the record at off: nothing of it is read */
+static const char *scan_on_bad(struct pmkv *kv, uint64_t off)
+{
+	const struct pmkv_record *r = kv_ptr(kv, off);
+
+	if (!kv->bad.n)
+		return NULL;
+	if (badblocks_hit(&kv->bad, off, sizeof(*r)) ||
+	    (rec_fits(r, kv->sb->pool_size - off, PMKV_KEY_MAX,
+		      PMKV_VALUE_MAX) &&
+	     badblocks_hit(&kv->bad, off, rec_size(r))))
+		return "a bad block (media error)";
+	return NULL;
+}
+
 /*
  * Under PMKV_F_SALVAGE a scan drops what is damaged, and says so; a get
  * of the key still says PMKV_E_CORRUPT. true: skip the record.
@@ -229,8 +244,11 @@ static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 		const char *why;
 		size_t need;
 
-		why = rec_check_entry(it->kv->base, sh->t.limit, r, offs[i],
-				      NULL, 0, SALVAGE_SEG(it->kv, segs[i]));
+		why = scan_on_bad(it->kv, offs[i]);
+		if (!why)
+			why = rec_check_entry(it->kv->base, sh->t.limit, r,
+					      offs[i], NULL, 0,
+					      SALVAGE_SEG(it->kv, segs[i]));
 		/* the end bound only once the key's length is trusted */
 		if (!why && it->end && key_cmp_bytes(rec_key(r), r->klen,
 						     it->end, it->elen) >= 0) {

@@ -324,7 +324,8 @@ static int slot_damaged(struct pmkv *kv, uint32_t slot, const char *what)
  * checked one by one as ever; a wrong guess only finds fewer of them.
  */
 static bool salvage_guess(struct pmkv *kv, uint32_t slot, uint32_t ext_end,
-			  uint64_t *id, uint32_t *span, uint64_t *size)
+			  bool entry_ok, uint64_t *id, uint32_t *span,
+			  uint64_t *size)
 {
 	const struct pmkv_slot *e = &kv->slots[slot];
 	const struct pmkv_segment *h = kv_ptr(kv, format_slot_off(kv->sb, slot));
@@ -337,11 +338,13 @@ static bool salvage_guess(struct pmkv *kv, uint32_t slot, uint32_t ext_end,
 	    h->size >= PMKV_SEGMENT_DATA && h->size <= room) {
 		*id = h->id;
 		*size = h->size;
-	} else if (e->csum == entry_csum(e) && e->span >= 1 &&
+	} else if (entry_ok && e->csum == entry_csum(e) && e->span >= 1 &&
 		   e->span <= ext_end - slot) {
 		*id = e->id;
 		*size = (uint64_t)e->span * kv->segment_size;
-	} else if (rec_header_valid(r, PMKV_SEGMENT_DATA, kv->segment_size,
+	} else if (!badblocks_hit(&kv->bad, kv_off(kv, r), sizeof(*r) +
+				  PMKV_KEY_MAX) &&
+		   rec_header_valid(r, PMKV_SEGMENT_DATA, kv->segment_size,
 				    r->segment_id, kv->sb->key_max,
 				    kv->sb->value_max)) {
 		*id = r->segment_id;
@@ -351,6 +354,24 @@ static bool salvage_guess(struct pmkv *kv, uint32_t slot, uint32_t ext_end,
 	}
 	*span = (uint32_t)((*size + kv->segment_size - 1) / kv->segment_size);
 	return true;
+}
+
+/*
+ * A free slot with a known media error is never handed out: a writer
+ * would store to the bad bytes. Nothing is lost there, so it is not
+ * damage to the policy.
+ */
+static void quarantine_bad(struct pmkv *kv)
+{
+	for (uint32_t i = 0; kv->bad.n && i < kv->nsegs_max; i++)
+		if (kv->slot_use[i] == SLOT_FREE &&
+		    badblocks_hit(&kv->bad, format_slot_off(kv->sb, i),
+				  kv->segment_size)) {
+			kv->slot_use[i] = SLOT_DAMAGED;
+			kv->nfree_slots--;
+			log_warn("%s: slot %u holds a bad block: it is not used",
+				 kv->path, i);
+		}
 }
 
 /*
@@ -372,10 +393,27 @@ int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
 
 		for (uint32_t i = first; i < end && !rc;) {
 			const struct pmkv_slot *e = &kv->slots[i];
-			const struct pmkv_segment *h;
+			uint64_t soff = format_slot_off(kv->sb, i);
+			/* read only once no media error is known there */
+			const struct pmkv_segment *h = kv_ptr(kv, soff);
 			uint64_t id, size;
 			const char *why;
 			uint32_t span;
+
+			/* a known media error is damage, and is never read */
+			if (badblocks_hit(&kv->bad, kv_off(kv, e), sizeof(*e)) ||
+			    badblocks_hit(&kv->bad, soff, PMKV_SEGMENT_DATA)) {
+				why = "a bad block (media error) in its slot entry or header";
+				if (!kv->salvage ||
+				    badblocks_hit(&kv->bad, soff, PMKV_SEGMENT_DATA) ||
+				    !salvage_guess(kv, i, end, false, &id, &span,
+						   &size)) {
+					rc = slot_damaged(kv, i, why);
+					i++;
+					continue;
+				}
+				goto adopt;
+			}
 
 			if (e->state == 0 && !entry_lost(kv, i, end)) {
 				i++;
@@ -392,16 +430,17 @@ int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
 				why = entry_problem(kv, i, end, e);
 			else
 				why = "its slot entry's state is neither free nor live";
-			h = kv_ptr(kv, format_slot_off(kv->sb, i));
 			id = e->id;
 			span = e->span;
 			size = h->size;
 			if (why && (!kv->salvage ||
-				    !salvage_guess(kv, i, end, &id, &span, &size))) {
+				    !salvage_guess(kv, i, end, true, &id, &span,
+						   &size))) {
 				rc = slot_damaged(kv, i, why);
 				i++;
 				continue;
 			}
+adopt:
 			if (why) {
 				log_err("%s: salvage: slot %u: %s; reading it as segment %llu of %llu bytes",
 					kv->path, i, why, (unsigned long long)id,
@@ -425,6 +464,7 @@ int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
 		free(v);
 		return rc;
 	}
+	quarantine_bad(kv);
 	*list = v;
 	return 0;
 }
