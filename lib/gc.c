@@ -96,6 +96,15 @@ static int consider(struct pmkv *kv, struct commit *cm, uint64_t off,
 	int rc;
 
 	*copied = false;
+	/*
+	 * Damage since open: the walk over the victim steps by its lengths,
+	 * and a copy gets a new header checksum, so one damaged header would
+	 * come out whole under a wrong key. The value keeps its checksum:
+	 * damage there stays visible in the copy.
+	 */
+	if (r->klen > PMKV_KEY_MAX || rec_hcsum(r, rec_key(r)) != r->hcsum)
+		return rec_damaged(kv->path, r, off,
+				   "reclamation found its header damaged; the segment stays");
 	key_make(&k, rec_key(r), r->klen);
 	sh = kv_shard(kv, &k);
 	pthread_rwlock_rdlock(&sh->lock);

@@ -96,6 +96,9 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	 * another; a pool that is full already may not have them yet.
 	 */
 	if (!kv->rdonly) {
+		/* the pool is accepted: only now does the open write to it */
+		segment_finish_frees(kv);
+		pool_copy_refresh(kv);
 		/* without it, puts fault: not fatal */
 		if (!(kv->flags & PMKV_F_NO_HELPER) && !warm_start(&kv->warm))
 			kv->nodes.warm = &kv->warm;

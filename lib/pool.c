@@ -477,9 +477,9 @@ static int pool_media(struct pmkv *kv, bool devdax, uint64_t size)
 		kv->media = PMKV_MEDIA_FSDAX;
 		if (kv->rdonly && !mapping_is_sync(kv->base)) {
 			/*
-			 * PMKV_F_RDONLY maps the file privately, and MAP_SYNC
-			 * is for shared mappings only; nothing reaches the
-			 * file, so there is no durability to lose
+			 * PMKV_F_RDONLY maps the file PROT_READ, without
+			 * MAP_SYNC: it writes nothing, so there is no
+			 * durability to lose
 			 */
 			kv->is_pmem = false;
 			kv->persist = &persist_msync;
@@ -677,14 +677,22 @@ static int create_in_place(const char *path, enum probe_result res,
 	int rc;
 
 	if (res == PROBE_NO_ROOT) {
-		static const uint8_t zero[PMDK_HEADER_END];
-		int fd = open(path, O_RDWR | O_CLOEXEC);
+		/* through a mapping: device DAX has no write() */
+		size_t len;
+		int is_pmem;
+		void *m = pmem_map_file(path, 0, 0, 0, &len, &is_pmem);
 
-		if (fd < 0)
-			return pmkv_err(-errno, "%s: %s", path, strerror(errno));
-		rc = pwrite(fd, zero, sizeof(zero), 0) == sizeof(zero) &&
-		     fdatasync(fd) == 0 ? 0 : -errno;
-		close(fd);
+		if (!m)
+			return pmkv_err(-errno, "%s: cannot wipe an interrupted creation: %s",
+					path, pmem_errormsg());
+		if (is_pmem) {
+			pmem_memset_persist(m, 0, PMDK_HEADER_END);
+			rc = 0;
+		} else {
+			memset(m, 0, PMDK_HEADER_END);
+			rc = pmem_msync(m, PMDK_HEADER_END) ? -errno : 0;
+		}
+		pmem_unmap(m, len);
 		if (rc)
 			return pmkv_err(rc, "%s: cannot wipe an interrupted creation: %s",
 					path, strerror(-rc));
@@ -730,13 +738,10 @@ static int map_pool(struct pmkv *kv, const char *path, uint64_t size)
 
 /*
  * The superblock the probe chose, checked again in the mapping (the file
- * could have changed in between). A read-write open writes a copy that a
- * crash at create left missing, or that damage changed: the primary is
- * sound, so the copy is only a copy.
+ * could have changed in between)
  */
 static int pool_super(struct pmkv *kv, const struct probe *p, uint64_t size)
 {
-	struct pmkv_super *copy;
 	int rc;
 
 	if (p->super_off > kv->map_len ||
@@ -749,21 +754,38 @@ static int pool_super(struct pmkv *kv, const struct probe *p, uint64_t size)
 		return rc;
 	kv->from_copy = p->res == PROBE_COPY;
 	kv->id_limit = kv->from_copy ? UINT64_MAX : kv->sb->next_segment_id;
+	return 0;
+}
+
+/*
+ * After a read-write open has recovered the pool (nothing is written to a
+ * pool an open refuses): a copy that a crash at create left missing, or
+ * that damage changed, is written again. The primary is sound, so the
+ * copy is only a copy.
+ */
+void pool_copy_refresh(struct pmkv *kv)
+{
+	struct pmkv_super *copy;
+
 	if (kv->from_copy || kv->rdonly)
-		return 0;
+		return;
 	copy = kv_ptr(kv, kv->sb->copy_off);
 	if (badblocks_hit(&kv->bad, kv->sb->copy_off, sizeof(*copy))) {
 		log_warn("%s: a bad block (media error) in the superblock's copy: left alone",
 			 kv->path);
-		return 0;
+		return;
 	}
 	if (!memcmp(copy, kv->sb, PMKV_SUPER_STATIC))
-		return 0;
+		return;
 	log_warn("%s: the superblock's copy at offset %llu differs from the superblock: writing it again",
 		 kv->path, (unsigned long long)kv->sb->copy_off);
-	pmem_memset_persist(copy, 0, sizeof(*copy));
-	pmem_memcpy_persist(copy, kv->sb, PMKV_SUPER_STATIC);
-	return 0;
+	kv->persist->copy(&kv->misc_pc, copy, kv->sb, PMKV_SUPER_STATIC);
+	memset((uint8_t *)copy + PMKV_SUPER_STATIC, 0,
+	       sizeof(*copy) - PMKV_SUPER_STATIC);
+	kv->persist->flush(&kv->misc_pc, (uint8_t *)copy + PMKV_SUPER_STATIC,
+			   sizeof(*copy) - PMKV_SUPER_STATIC);
+	kv->persist->fence(&kv->misc_pc);
+	persist_check(kv, &kv->misc_pc);
 }
 
 /*

@@ -8,5 +8,7 @@ struct pmkv_config;
 
 int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg);
 void pool_close(struct pmkv *kv);
+/* read-write, once recovery accepted the pool: rewrite a stale superblock copy */
+void pool_copy_refresh(struct pmkv *kv);
 
 #endif /* PMKV_POOL_H */

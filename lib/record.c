@@ -98,9 +98,12 @@ const char *rec_check_entry(const uint8_t *base, uint64_t limit,
 	 * That saves a get a tenth of its instructions; a scan has no key
 	 * to compare.
 	 */
-	if (key)
-		return h->klen != klen || memcmp(base + off + sizeof(*h), key, klen) ?
-		       "its key is not the one its index entry was found by" : NULL;
+	if (key && (h->klen != klen ||
+		    memcmp(base + off + sizeof(*h), key, klen)))
+		return "its key is not the one its index entry was found by";
+	/* salvage keeps records whose header failed: those must not serve */
+	if (key && !seg_id)
+		return NULL;
 	if (rec_hcsum(h, base + off + sizeof(*h)) != h->hcsum)
 		return "its header fails its checksum";
 	return NULL;

@@ -66,8 +66,9 @@ static inline bool rec_value_valid(const struct pmkv_record *r)
  * is the key the entry was found by. Lengths, the segment it names (its
  * header lies at off - h->offset; or, for seg_id not 0, it is the segment
  * seg_id at pool offset seg_off: salvage reads segments whose header is
- * damaged), that it is no tombstone, and the key if given, else the
- * header checksum; not the value, whose checksum the caller checks.
+ * damaged), that it is no tombstone, the key if given, and the header
+ * checksum unless a key was given outside salvage; not the value, whose
+ * checksum the caller checks.
  */
 const char *rec_check_entry(const uint8_t *base, uint64_t limit,
 			    const struct pmkv_record *h, uint64_t off,

@@ -31,7 +31,8 @@
 
 #define SLOT_FREE 0
 #define SLOT_USED 1
-#define SLOT_DAMAGED 2	/* salvage: neither free nor a segment */
+#define SLOT_DAMAGED 2	/* salvage, or a bad block: neither free nor a segment */
+#define SLOT_FREEING 3	/* a free a crash cut short: done after recovery */
 
 int segment_table_init(struct pmkv *kv)
 {
@@ -289,15 +290,30 @@ static bool free_interrupted(struct pmkv *kv, uint32_t slot,
 	return h.csum == header_csum(&h) && e->csum == entry_csum(e);
 }
 
-/* a read-write open completes a free a crash cut short; read-only skips it */
+/*
+ * A free a crash cut short: the slot is neither handed out nor written
+ * until segment_finish_frees(), once the open has accepted the pool (an
+ * open that refuses a pool writes nothing to it)
+ */
 static void finish_free(struct pmkv *kv, uint32_t slot)
 {
-	struct pmkv_slot *e = &kv->slots[slot];
+	kv->slot_use[slot] = SLOT_FREEING;
+	kv->nfree_slots--;
+}
 
-	if (kv->rdonly)
-		return;
-	__atomic_store_n(&e->state, 0, __ATOMIC_RELAXED);
-	persist_range(kv->persist, &kv->misc_pc, &e->state, sizeof(e->state));
+void segment_finish_frees(struct pmkv *kv)
+{
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		struct pmkv_slot *e = &kv->slots[i];
+
+		if (kv->slot_use[i] != SLOT_FREEING)
+			continue;
+		__atomic_store_n(&e->state, 0, __ATOMIC_RELAXED);
+		persist_range(kv->persist, &kv->misc_pc, &e->state,
+			      sizeof(e->state));
+		kv->slot_use[i] = SLOT_FREE;
+		kv->nfree_slots++;
+	}
 }
 
 /* damage in the table: the open fails, or salvage leaves the slot alone */

@@ -46,6 +46,8 @@ void segment_free(struct pmkv *kv, struct seg *s);
  * skips it.
  */
 int segment_load(struct pmkv *kv, struct seg ***list, size_t *n);
+/* read-write, after recovery: complete the frees a crash cut short */
+void segment_finish_frees(struct pmkv *kv);
 /* store s's reclaim word (layout.h) and flush it through pc; no fence */
 void segment_set_reclaim(struct pmkv *kv, struct persist_ctx *pc,
 			 struct seg *s, uint64_t word);

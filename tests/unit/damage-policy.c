@@ -8,8 +8,8 @@
  * copy of one closed pool on its file and proves, for that damage:
  *   - the default open, read-write and read-only, says PMKV_E_CORRUPT and
  *     names what it should;
- *   - nothing is made permanent: with the bytes put back, every key reads
- *     as before (a refused read-write open wrote nothing that matters);
+ *   - nothing is made permanent: a refused read-write open writes not one
+ *     byte, and with the bytes put back every key reads as before;
  *   - PMKV_F_SALVAGE opens it: the keys untouched read right, a key whose
  *     newest record is damaged but known says PMKV_E_CORRUPT, never an
  *     older value, and a salvage handle refuses writes;
@@ -147,13 +147,18 @@ static void expect_refused(const char *path, const char *what1,
 {
 	struct pmkv_config *cfg;
 	struct pmkv *kv = NULL;
+	struct t_snap snap;
 
+	/* a refused open, read-write included, writes not one byte */
+	t_snap_take(&snap, path);
 	T_EXPECT_ERR(pmkv_open(path, NULL, &kv), PMKV_E_CORRUPT, what1);
 	T_EXPECT_ERR(pmkv_open(path, NULL, &kv), PMKV_E_CORRUPT, what2);
 	cfg = t_cfg(0, PMKV_F_RDONLY);
 	T_EXPECT_ERR(pmkv_open(path, cfg, &kv), PMKV_E_CORRUPT, what1);
 	T_ASSERT(kv == NULL);
 	pmkv_config_free(&cfg);
+	T_ASSERT_UNCHANGED(&snap);
+	t_snap_free(&snap);
 }
 
 /*
@@ -214,12 +219,11 @@ int main(void)
 
 	/*
 	 * A header byte (its version): the open names the key it likely
-	 * held; salvage keeps the record, whose value and key a get checks
-	 * (its version does not change the answer)
+	 * held; salvage keeps the record, so that a get of that key says
+	 * PMKV_E_CORRUPT rather than serving an older version
 	 */
 	s = locate(pristine, 2500);
-	one_flip(pristine, path, s.rec + 9, "header fails", "key-02500",
-		 UINT32_MAX);
+	one_flip(pristine, path, s.rec + 9, "header fails", "key-02500", 2500);
 
 	/* the segment's header, then its slot entry */
 	table = super_field(pristine, offsetof(struct pmkv_super, table_off));
