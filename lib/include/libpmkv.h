@@ -75,7 +75,8 @@ extern "C" {
 /* flags for pmkv_config_set_flags() */
 #define PMKV_F_CREATE (1U << 0)	/* create the pool if the path has none */
 #define PMKV_F_EXCL (1U << 1)	/* with CREATE: fail if a pool or file is there */
-#define PMKV_F_RDONLY (1U << 2)	/* open read-only: writes fail with -EROFS */
+/* open read-only, which needs read permission only: writes fail with -EROFS */
+#define PMKV_F_RDONLY (1U << 2)
 #define PMKV_F_NO_HELPER (1U << 3) /* no helper thread: puts fault pages in */
 #define PMKV_F_SALVAGE (1U << 4) /* read a damaged pool: read-only, see pmkv_open */
 #define PMKV_F_VALID (PMKV_F_CREATE | PMKV_F_EXCL | PMKV_F_RDONLY | \
@@ -147,8 +148,11 @@ int pmkv_config_set_size(struct pmkv_config *cfg, uint64_t bytes);
 /*
  * pmkv_config_set_flags -- PMKV_F_* flags for pmkv_open()
  *
+ * PMKV_F_SALVAGE opens a damaged pool to copy out what is readable, and
+ * implies PMKV_F_RDONLY (see pmkv_open).
  * Returns 0, or -EINVAL for bits outside PMKV_F_VALID, for PMKV_F_EXCL
- * without PMKV_F_CREATE and for PMKV_F_CREATE with PMKV_F_RDONLY.
+ * without PMKV_F_CREATE, and for PMKV_F_CREATE with PMKV_F_RDONLY or with
+ * PMKV_F_SALVAGE.
  */
 int pmkv_config_set_flags(struct pmkv_config *cfg, unsigned flags);
 
@@ -173,11 +177,13 @@ int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
  * PMKV_F_CREATE, an empty file, or a file or device whose first 4 KiB are
  * zeros, is taken as free space and a pool is created in it; PMKV_F_EXCL
  * refuses any existing path, so it always fails on a devdax device.
- * PMKV_F_RDONLY refuses writes through the handle; on a file the pool is
- * mapped privately, so nothing at all reaches the file (on fsdax too,
- * where such a mapping is not MAP_SYNC: no PMKV_E_GRANULARITY), while on
- * devdax libpmemobj still updates its own header. Either way libpmemobj opens
- * the path read-write: read permission alone gives -EACCES.
+ * PMKV_F_RDONLY refuses writes through the handle. The pool is mapped
+ * PROT_READ, so nothing at all reaches the file or device (on fsdax too,
+ * where such a mapping needs no MAP_SYNC: no PMKV_E_GRANULARITY), and read
+ * permission alone is enough. libpmemobj only creates pools; it never
+ * opens one. PMKV_F_SALVAGE implies PMKV_F_RDONLY and reads a damaged
+ * pool past its damage instead of failing with PMKV_E_CORRUPT (see
+ * pmkv_open(3) for what it keeps and what it reports).
  *
  * Returns 0, or:
  *   -ENOENT       no such path (without PMKV_F_CREATE), or no such device
@@ -187,12 +193,16 @@ int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
  *   -EBUSY        the pool is open already (this process or another)
  *   -EINVAL       a bad argument, or a path that is neither a file nor DAX
  *   -ENOMEM       out of memory (DRAM)
- *   -ENOSPC       the filesystem cannot hold a pool of the size asked
+ *   -ENOSPC       the filesystem cannot hold a pool of the size asked, or
+ *                 fill the holes of a sparse pool file (read-write)
  *   PMKV_E_FOREIGN      not a pmkv pool (empty or zeros without
  *                       PMKV_F_CREATE, too small, other data, another
  *                       libpmemobj layout, the opposite byte order)
  *   PMKV_E_CORRUPT      a pmkv pool that fails validation (checksum,
- *                       truncated file)
+ *                       truncated file, damage in the slot table or the
+ *                       log, a superblock copy where the start is damaged),
+ *                       or whose creation was interrupted (PMKV_F_CREATE
+ *                       finishes it)
  *   PMKV_E_VERSION      a pool of a newer format
  *   PMKV_E_GRANULARITY  a DAX file whose mapping the kernel will not make
  *                       synchronous (MAP_SYNC refused)
