@@ -109,21 +109,26 @@ _Static_assert(sizeof(struct pmkv_slot) == 32, "layout");
 /* "PMKVSEG2" read as a little-endian u64 */
 #define PMKV_SEGMENT_MAGIC 0x32474553564b4d50ULL
 
-/* pmkv_segment.reclaim: high half of a reclamation segment's word */
-#define PMKV_SEG_RECLAIM_TAG 0x5245434cULL	/* "LCER" */
+/* pmkv_segment.reclaim: high half of the word, low half a segment offset */
+#define PMKV_SEG_RECLAIM_TAG 0x5245434cULL	/* "LCER": reclamation's */
+#define PMKV_SEG_SEALED_TAG 0x4c414553ULL	/* "SEAL": a writer's, sealed */
 #define PMKV_SEG_RECLAIM(end) ((PMKV_SEG_RECLAIM_TAG << 32) | (end))
+#define PMKV_SEG_SEALED(end) ((PMKV_SEG_SEALED_TAG << 32) | (end))
 
 /*
  * A log segment: this header, then records back to back from
  * PMKV_SEGMENT_DATA to size. Written and made durable before its slot
  * entry becomes LIVE.
  *
- * reclaim tells recovery how a tear can look. A writer's segment (0)
- * is fenced commit by commit: only its last commit can be torn, so a
- * bad record with a whole commit after it is damage. Reclamation fences
- * once for many copies: PMKV_SEG_RECLAIM(end) says that everything
- * before end is durable, and that after it a tear may hide whole copies
- * (their originals are not freed before end moves past them).
+ * reclaim tells recovery how a tear can look. A writer's segment is
+ * fenced commit by commit: only its last commit can be torn, so a bad
+ * record with a whole commit after it is damage; PMKV_SEG_SEALED(end),
+ * written when the segment filled up or the pool was closed, says that
+ * everything before end is whole, so that damage in what was once the
+ * last commit is not taken for a tear either. Reclamation fences once
+ * for many copies: PMKV_SEG_RECLAIM(end) says that everything before end
+ * is durable, and that after it a tear may hide whole copies (their
+ * originals are not freed before end moves past them).
  */
 struct pmkv_segment {
 	uint64_t magic;		/* PMKV_SEGMENT_MAGIC; 0 once freed */
@@ -131,7 +136,7 @@ struct pmkv_segment {
 	uint64_t size;		/* bytes, header included */
 	uint8_t uuid[16];	/* the pool's (superblock): not an old pool's */
 	uint64_t csum;		/* XXH64(bytes [0, 40), seed 0) */
-	uint64_t reclaim;	/* 0, or PMKV_SEG_RECLAIM(fenced end) */
+	uint64_t reclaim;	/* 0, PMKV_SEG_SEALED(end) or PMKV_SEG_RECLAIM(end) */
 	uint8_t reserved[8];	/* zero */
 };
 #define PMKV_SEGMENT_DATA sizeof(struct pmkv_segment)

@@ -130,8 +130,14 @@ int pmkv_close(struct pmkv **kvp)
 	if (!kvp || !*kvp)
 		return 0;
 	kv = *kvp;
-	/* everything acknowledged is durable already: nothing to flush */
+	/*
+	 * Everything acknowledged is durable already; sealing the writers'
+	 * segments lets the next open tell damage in their last commits
+	 * from a tear (layout.h)
+	 */
 	warm_stop(&kv->warm);
+	if (!kv->rdonly && !__atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED))
+		segment_seal_all(kv);
 	segment_table_fini(kv);
 	pool_close(kv);
 	locks_fini(kv);

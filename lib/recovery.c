@@ -384,7 +384,9 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 	/* pread() of a bad block is EIO, and a load SIGBUS: map, step around */
 	bool hurt = media(kv, s, 0, s->size);
 	const uint8_t *data = hurt ? NULL : read_copy(c, t, s);
+	/* before end all is whole; past it, reclamation's copies may tear */
 	uint64_t fenced = s->reclaim ? s->reclaim & 0xffffffffULL : 0;
+	bool gc = s->reclaim >> 32 == PMKV_SEG_RECLAIM_TAG;
 	uint64_t pos = PMKV_SEGMENT_DATA, later, n, bad;
 	const struct pmkv_record *r;
 	int rc;
@@ -399,7 +401,7 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 		if (n && bad) {
 			later = commit_after(kv, s, data, pos + n - 8);
 			if (!media(kv, s, pos, (later ? later : s->size) - pos) &&
-			    (s->reclaim ? pos >= fenced : !later)) {
+			    pos >= fenced && (gc || !later)) {
 				s->appendable = !later;
 				break;	/* the last commit, torn */
 			}
@@ -414,7 +416,7 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 
 			later = commit_after(kv, s, data, pos);
 			hit = media(kv, s, pos, (later ? later : s->size) - pos);
-			if (!hit && (s->reclaim ? pos >= fenced : !later)) {
+			if (!hit && pos >= fenced && (gc || !later)) {
 				s->appendable = !later;
 				break;	/* the end, or a tear */
 			}

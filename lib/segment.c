@@ -246,9 +246,10 @@ static const char *entry_problem(struct pmkv *kv, uint32_t slot,
 	    h->size > (uint64_t)e->span * kv->segment_size ||
 	    h->size <= (uint64_t)(e->span - 1) * kv->segment_size)
 		return "its header's size does not fit its slots";
-	if (h->reclaim && (h->reclaim >> 32 != PMKV_SEG_RECLAIM_TAG ||
+	if (h->reclaim && ((h->reclaim >> 32 != PMKV_SEG_RECLAIM_TAG &&
+			    h->reclaim >> 32 != PMKV_SEG_SEALED_TAG) ||
 			   (h->reclaim & 0xffffffffULL) > h->size))
-		return "its header's reclamation word is damaged";
+		return "its header's sealed or reclamation word is damaged";
 	for (uint32_t i = slot + 1; i < slot + e->span; i++)
 		if (kv->slots[i].state != 0)
 			return "a slot it covers has an entry of its own";
@@ -538,7 +539,8 @@ int segment_room_slow(struct pmkv *kv, struct writer *w, uint64_t n,
 				     ~4095ULL, out);
 	}
 	if (w->seg) {
-		/* full: from now on reclamation may take it */
+		/* full: sealed, and from now on reclamation may take it */
+		segment_seal(kv, &w->pc, w->seg);
 		segment_close(w->seg);
 		w->seg = NULL;
 	}
@@ -591,11 +593,28 @@ int segment_reserves_refill(struct pmkv *kv)
 static void adopt(struct pmkv *kv, struct seg *s)
 {
 	s->open = true;
-	if (s->reclaim) {
-		segment_set_reclaim(kv, &kv->misc_pc, s, 0);
+	if (s->reclaim != PMKV_SEG_SEALED(s->used)) {
+		segment_seal(kv, &kv->misc_pc, s);
 		kv->persist->fence(&kv->misc_pc);
-		s->reclaim = 0;
 	}
+}
+
+void segment_seal(struct pmkv *kv, struct persist_ctx *pc, struct seg *s)
+{
+	s->reclaim = PMKV_SEG_SEALED(s->used);
+	segment_set_reclaim(kv, pc, s, s->reclaim);
+}
+
+void segment_seal_all(struct pmkv *kv)
+{
+	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
+		struct seg *s = kv->segs[i];
+
+		if (s && s->reclaim != PMKV_SEG_SEALED(s->used) &&
+		    (s->reclaim >> 32) != PMKV_SEG_RECLAIM_TAG)
+			segment_seal(kv, &kv->misc_pc, s);
+	}
+	kv->persist->fence(&kv->misc_pc);
 }
 
 /*

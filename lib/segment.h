@@ -21,7 +21,7 @@ struct seg {
 	uint64_t size;		/* bytes, header included */
 	uint64_t used;		/* end of the last record, from the segment start */
 	uint64_t live;		/* bytes of records still needed (atomic) */
-	uint64_t reclaim;	/* its header's reclaim word, as recovered */
+	uint64_t reclaim;	/* its header's reclaim word, as last stored */
 	uint32_t slot;		/* its first slot: the index in kv->segs */
 	uint32_t span;		/* slots it takes */
 	bool open;		/* a writer appends to it: not a victim */
@@ -48,6 +48,14 @@ void segment_free(struct pmkv *kv, struct seg *s);
 int segment_load(struct pmkv *kv, struct seg ***list, size_t *n);
 /* read-write, after recovery: complete the frees a crash cut short */
 void segment_finish_frees(struct pmkv *kv);
+/*
+ * Seal s at its end (layout.h): everything before it is whole; flushed
+ * through pc, no fence (the writer's next fence orders it). The writer's
+ * lock, or no writer, holds.
+ */
+void segment_seal(struct pmkv *kv, struct persist_ctx *pc, struct seg *s);
+/* at a clean close: seal every writer's segment, one fence */
+void segment_seal_all(struct pmkv *kv);
 /* store s's reclaim word (layout.h) and flush it through pc; no fence */
 void segment_set_reclaim(struct pmkv *kv, struct persist_ctx *pc,
 			 struct seg *s, uint64_t word);

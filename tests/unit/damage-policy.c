@@ -15,9 +15,11 @@
  *     older value, and a salvage handle refuses writes;
  * and that damage only libpmemobj would read (its lanes and heap) changes
  * nothing, a zeroed first page is PMKV_E_CORRUPT that PMKV_F_CREATE does
- * not write over, and a torn last commit is dropped silently.
+ * not write over, and the last commit of a segment is damage once a clean
+ * close sealed it and may be a tear, dropped silently, after a crash.
  */
 #include <errno.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "t.h"
@@ -184,6 +186,22 @@ static void expect_salvaged(const char *path, unsigned damaged)
 	T_ASSERT_OK(pmkv_close(&kv));
 }
 
+/* a child puts key NKEYS - 1 and dies without closing: a crash */
+static void last_put_then_crash(const char *path, char *k, const uint8_t *v)
+{
+	int status;
+	pid_t pid = fork();
+
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct pmkv *kv = t_pool_open(path, 0);
+
+		_exit(pmkv_put(kv, k, key_of(NKEYS - 1, k), v, VLEN) ? 1 : 0);
+	}
+	T_ASSERT(waitpid(pid, &status, 0) == pid);
+	T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* damage one byte of a copy of pristine; run the checks; put it back */
 static void one_flip(const char *pristine, const char *path, uint64_t off,
 		     const char *what1, const char *what2, unsigned damaged)
@@ -260,11 +278,21 @@ int main(void)
 	t_snap_free(&snap);
 	expect_salvaged(path, UINT32_MAX);
 
-	/* a torn last commit: the newest record of the newest key, dropped */
+	/*
+	 * The last commit of a segment: after a clean close (which sealed
+	 * the segment) its damage is damage; after a crash (a child that
+	 * exits without closing) it may be a tear, dropped silently
+	 */
 	t_copy_file(pristine, path);
 	kv = t_pool_open(path, 0);
 	T_ASSERT_OK(pmkv_put(kv, k, key_of(NKEYS - 1, k), zero, VLEN));
 	T_ASSERT_OK(pmkv_close(&kv));
+	s = locate(path, NKEYS - 1);
+	flip(path, s.rec + sizeof(struct pmkv_record) + 9 + 50, 0x01);
+	expect_refused(path, "key-02999", "checksum");
+
+	t_copy_file(pristine, path);
+	last_put_then_crash(path, k, zero);
 	s = locate(path, NKEYS - 1);
 	flip(path, s.rec + sizeof(struct pmkv_record) + 9 + 50, 0x01);
 	expect_whole(path);
