@@ -41,6 +41,7 @@ struct pmkv {
 	char *path;
 	uint8_t *base;		/* the pool mapping */
 	uint64_t map_len;
+	bool map_pmem;		/* mapped by pmem_map_file() */
 	struct lock lock;	/* one handle a pool */
 	struct badblocks bad;	/* known media errors: never touched */
 	struct pmkv_super *sb;	/* the primary, or its copy (from_copy) */

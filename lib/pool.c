@@ -721,6 +721,7 @@ static int map_pool(struct pmkv *kv, const char *path, uint64_t size)
 					pmem_errormsg());
 		kv->base = m;
 		kv->map_len = len;
+		kv->map_pmem = true;	/* libpmem keeps its ranges: pmem_unmap() */
 		return 0;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -734,6 +735,19 @@ static int map_pool(struct pmkv *kv, const char *path, uint64_t size)
 	kv->base = m;
 	kv->map_len = size;
 	return 0;
+}
+
+/*
+ * libpmem remembers the DAX ranges pmem_map_file() mapped: a munmap()
+ * behind its back makes the next pmem_map_file() of them fail
+ */
+static void unmap_pool(struct pmkv *kv)
+{
+	if (kv->base && kv->map_pmem)
+		pmem_unmap(kv->base, kv->map_len);
+	else if (kv->base)
+		munmap(kv->base, kv->map_len);
+	kv->base = NULL;
 }
 
 /*
@@ -900,8 +914,7 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	return 0;
 
 err_unmap:
-	munmap(kv->base, kv->map_len);
-	kv->base = NULL;
+	unmap_pool(kv);
 err_unlock:
 	lock_release(&kv->lock);
 	return rc;
@@ -909,9 +922,7 @@ err_unlock:
 
 void pool_close(struct pmkv *kv)
 {
-	if (kv->base)
-		munmap(kv->base, kv->map_len);
-	kv->base = NULL;
+	unmap_pool(kv);
 	lock_release(&kv->lock);
 	badblocks_fini(&kv->bad);
 }
