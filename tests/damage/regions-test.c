@@ -77,7 +77,8 @@ static void segment(uint64_t off, uint64_t id, uint64_t size)
 	w64(off, 0x32474553564b4d50ULL);
 	w64(off + 8, id);
 	w64(off + 16, size);
-	w64(off + 24, XXH64(img + off, 24, 0));
+	/* the pool's uuid at 24 stays zero here: the map does not read it */
+	w64(off + 40, XXH64(img + off, 40, 0));
 }
 
 /* a record at segment offset pos; returns where the next one starts */

@@ -42,7 +42,7 @@
 #define SEG_HDR 64ULL
 #define SEG_ID 8
 #define SEG_SIZE 16
-#define SEG_CSUM 24
+#define SEG_CSUM 40	/* after the pool's uuid (16 bytes at 24) */
 
 #define REC_HDR 48ULL
 #define REC_VERSION 8
