@@ -400,8 +400,8 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 		n = commit_at(kv, s, data, pos, &bad);
 		if (n && bad) {
 			later = commit_after(kv, s, data, pos + n - 8);
-			if (!media(kv, s, pos, (later ? later : s->size) - pos) &&
-			    pos >= fenced && (gc || !later)) {
+			if (!media(kv, s, pos, n) && pos >= fenced &&
+			    (gc || !later)) {
 				s->appendable = !later;
 				break;	/* the last commit, torn */
 			}
@@ -414,8 +414,13 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 		} else if (!n) {
 			bool hit;
 
+			/*
+			 * A bad block where the next header lies may hide a
+			 * commit; one past a readable header that is not whole
+			 * lies beyond the log (commits are back to back)
+			 */
 			later = commit_after(kv, s, data, pos);
-			hit = media(kv, s, pos, (later ? later : s->size) - pos);
+			hit = !readable(kv, s, data, pos);
 			if (!hit && pos >= fenced && (gc || !later)) {
 				s->appendable = !later;
 				break;	/* the end, or a tear */

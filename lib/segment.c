@@ -33,6 +33,7 @@
 #define SLOT_USED 1
 #define SLOT_DAMAGED 2	/* salvage, or a bad block: neither free nor a segment */
 #define SLOT_FREEING 3	/* a free a crash cut short: done after recovery */
+#define SLOT_LEFTOVER 4	/* free, with a header to clear after recovery */
 
 int segment_table_init(struct pmkv *kv)
 {
@@ -192,6 +193,24 @@ int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out)
 }
 
 /*
+ * A free slot with a known media error is never handed out: a writer
+ * would store to the bad bytes. Nothing is lost there, so it is not
+ * damage to the policy.
+ */
+static void quarantine_bad(struct pmkv *kv, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; kv->bad.n && i < to; i++)
+		if (kv->slot_use[i] == SLOT_FREE &&
+		    badblocks_hit(&kv->bad, format_slot_off(kv->sb, i),
+				  kv->segment_size)) {
+			kv->slot_use[i] = SLOT_DAMAGED;
+			kv->nfree_slots--;
+			log_warn("%s: slot %u holds a bad block: it is not used",
+				 kv->path, i);
+		}
+}
+
+/*
  * The header's magic goes first, then the entry's state, a fence after
  * each: a free entry never stands before a whole header (segment_load()
  * takes that for a lost entry), and an interrupted free leaves a LIVE
@@ -211,6 +230,8 @@ void segment_free(struct pmkv *kv, struct seg *s)
 	memset(kv->slot_use + s->slot, SLOT_FREE, s->span);
 	kv->nfree_slots += s->span;
 	kv->nsegs--;
+	/* a segment's bad bytes past its size: its slots stay unused */
+	quarantine_bad(kv, s->slot, s->slot + s->span);
 	pthread_mutex_unlock(&kv->seg_lock);
 	free(s);
 }
@@ -251,18 +272,26 @@ static const char *entry_problem(struct pmkv *kv, uint32_t slot,
 			   (h->reclaim & 0xffffffffULL) > h->size))
 		return "its header's sealed or reclamation word is damaged";
 	for (uint32_t i = slot + 1; i < slot + e->span; i++)
-		if (kv->slots[i].state != 0)
-			return "a slot it covers has an entry of its own";
+		if (badblocks_hit(&kv->bad, kv_off(kv, &kv->slots[i]),
+				  sizeof(kv->slots[i])) ||
+		    kv->slots[i].state != 0)
+			return "a slot it covers has an entry of its own, or a bad block";
 	return NULL;
 }
 
 /*
- * A free slot whose header is this pool's and whole, in front of a record
- * of its segment: the segment had records, so its entry was LIVE and
- * lost its state (freeing zeroes the magic first). A header without
- * records is an allocation a crash cut short: free.
+ * What a free slot's header says (freeing zeroes the magic first, so a
+ * whole header of this pool behind a free entry is not a freed segment)
  */
-static bool entry_lost(struct pmkv *kv, uint32_t slot, uint32_t ext_end)
+enum free_slot {
+	FREE_PLAIN,		/* no whole header: free */
+	FREE_LEFTOVER,		/* the newest id, no record: an allocation a
+				   crash cut short; free, its header cleared */
+	FREE_LOST,		/* a segment whose entry lost its state: damage */
+};
+
+static enum free_slot free_slot_kind(struct pmkv *kv, uint32_t slot,
+				     uint32_t ext_end)
 {
 	const struct pmkv_segment *h = kv_ptr(kv, format_slot_off(kv->sb, slot));
 	const struct pmkv_record *r = (const void *)((const uint8_t *)h +
@@ -272,10 +301,21 @@ static bool entry_lost(struct pmkv *kv, uint32_t slot, uint32_t ext_end)
 	if (h->magic != PMKV_SEGMENT_MAGIC || h->csum != header_csum(h) ||
 	    memcmp(h->uuid, kv->sb->uuid, sizeof(h->uuid)) ||
 	    h->size < PMKV_SEGMENT_DATA || h->size > room)
-		return false;
+		return FREE_PLAIN;
 	/* a retracted first record still shows the segment was written */
-	return r->segment_id == h->id && r->offset == PMKV_SEGMENT_DATA &&
-	       r->klen != 0;
+	if (r->segment_id == h->id && r->offset == PMKV_SEGMENT_DATA &&
+	    r->klen != 0)
+		return FREE_LOST;
+	/*
+	 * Allocations are one at a time, each fenced whole before the next,
+	 * and an open clears a leftover before it allocates: only the newest
+	 * id can be one (or the next, if the spent id did not reach the
+	 * medium with the header). The copy knows no newest id: salvage
+	 * takes it free.
+	 */
+	if (kv->from_copy || h->id + 1 >= kv->id_limit)
+		return FREE_LEFTOVER;
+	return FREE_LOST;
 }
 
 /* a LIVE entry before a header whose magic alone is gone: a cut-short free */
@@ -304,9 +344,21 @@ static void finish_free(struct pmkv *kv, uint32_t slot)
 
 void segment_finish_frees(struct pmkv *kv)
 {
+	/* a read-only handle leaves them, and never allocates */
 	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
 		struct pmkv_slot *e = &kv->slots[i];
 
+		if (kv->slot_use[i] == SLOT_LEFTOVER) {
+			struct pmkv_segment *h = kv_ptr(kv,
+						format_slot_off(kv->sb, i));
+
+			/* before any allocation: see free_slot_kind() */
+			__atomic_store_n(&h->magic, 0, __ATOMIC_RELAXED);
+			persist_range(kv->persist, &kv->misc_pc, &h->magic,
+				      sizeof(h->magic));
+			kv->slot_use[i] = SLOT_FREE;
+			continue;
+		}
 		if (kv->slot_use[i] != SLOT_FREEING)
 			continue;
 		__atomic_store_n(&e->state, 0, __ATOMIC_RELAXED);
@@ -374,24 +426,6 @@ static bool salvage_guess(struct pmkv *kv, uint32_t slot, uint32_t ext_end,
 }
 
 /*
- * A free slot with a known media error is never handed out: a writer
- * would store to the bad bytes. Nothing is lost there, so it is not
- * damage to the policy.
- */
-static void quarantine_bad(struct pmkv *kv)
-{
-	for (uint32_t i = 0; kv->bad.n && i < kv->nsegs_max; i++)
-		if (kv->slot_use[i] == SLOT_FREE &&
-		    badblocks_hit(&kv->bad, format_slot_off(kv->sb, i),
-				  kv->segment_size)) {
-			kv->slot_use[i] = SLOT_DAMAGED;
-			kv->nfree_slots--;
-			log_warn("%s: slot %u holds a bad block: it is not used",
-				 kv->path, i);
-		}
-}
-
-/*
  * At open: a descriptor for every LIVE slot entry, checked with the
  * segment's header; nothing is read through libpmemobj. Every entry is
  * 0 (free), LIVE (a segment) or damage. The segments in *list.
@@ -432,9 +466,15 @@ int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
 				goto adopt;
 			}
 
-			if (e->state == 0 && !entry_lost(kv, i, end)) {
-				i++;
-				continue;
+			if (e->state == 0) {
+				enum free_slot k = free_slot_kind(kv, i, end);
+
+				if (k == FREE_LEFTOVER)
+					kv->slot_use[i] = SLOT_LEFTOVER;
+				if (k != FREE_LOST) {
+					i++;
+					continue;
+				}
 			}
 			if (e->state == PMKV_SLOT_LIVE && free_interrupted(kv, i, e)) {
 				finish_free(kv, i);
@@ -442,7 +482,7 @@ int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
 				continue;
 			}
 			if (e->state == 0)
-				why = "its slot entry says free, but its segment holds records";
+				why = "its slot entry says free, but a whole segment header of an older id is there";
 			else if (e->state == PMKV_SLOT_LIVE)
 				why = entry_problem(kv, i, end, e);
 			else
@@ -481,7 +521,7 @@ adopt:
 		free(v);
 		return rc;
 	}
-	quarantine_bad(kv);
+	quarantine_bad(kv, 0, kv->nsegs_max);
 	*list = v;
 	return 0;
 }
