@@ -104,7 +104,14 @@ const char *rec_check_entry(const uint8_t *base, uint64_t limit,
 	/* salvage keeps records whose header failed: those must not serve */
 	if (key && !seg_id)
 		return NULL;
-	if (rec_hcsum(h, base + off + sizeof(*h)) != h->hcsum)
+	/*
+	 * On media the hashed header bytes and the key are contiguous:
+	 * hash them in place. h may be a copy of the header (a get without
+	 * the lock): then hash the copy's fields with the key.
+	 */
+	if ((h == (const void *)(base + off) ?
+	     XXH3_64bits(&h->version, HDR_HASHED + h->klen) :
+	     rec_hcsum(h, base + off + sizeof(*h))) != h->hcsum)
 		return "its header fails its checksum";
 	return NULL;
 }

@@ -255,11 +255,6 @@ static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
 			c->done = true;
 			break;
 		}
-		if (!why && c->n &&
-		    key_cmp_bytes(c->buf + c->items[c->n - 1].koff,
-				  c->items[c->n - 1].klen, rec_key(r),
-				  r->klen) >= 0)
-			why = "its key is not after the one before it in the index";
 		if (why && !salvage_skip(it->kv, r, offs[i], why))
 			return rec_damaged(it->kv->path, r, offs[i], why);
 		if (why)

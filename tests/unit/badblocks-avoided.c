@@ -8,7 +8,7 @@
  * pages of every mapping the library makes of the pool are PROT_NONE: a
  * read of one is SIGSEGV and fails the test, as SIGBUS would on pmem.
  * The tests/kernel guest proves the same with the kernel's own bad blocks
- * (badblocks-fsdax). For each place of a bad page:
+ * (tests/unit/badblocks-fsdax, which runs there through run --engine). For each place of a bad page:
  *   - in a record: the default open says PMKV_E_CORRUPT naming the bad
  *     block; salvage serves every key but those on the page, which say
  *     PMKV_E_CORRUPT, and its scans skip them;

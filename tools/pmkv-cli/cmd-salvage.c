@@ -82,6 +82,8 @@ int cmd_salvage(int argc, char **argv)
 	from = argv[optind];
 	to = argv[optind + 1];
 
+	/* every damaged record is reported, on standard error */
+	pmkv_log_set_level(PMKV_LOG_ERR);
 	rc = util_open(cmd, from, PMKV_F_SALVAGE, 0, &src);
 	if (rc)
 		return rc;
