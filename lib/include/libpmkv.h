@@ -200,9 +200,10 @@ int pmkv_config_set_mode(struct pmkv_config *cfg, mode_t mode);
  *                       libpmemobj layout, the opposite byte order)
  *   PMKV_E_CORRUPT      a pmkv pool that fails validation (checksum,
  *                       truncated file, damage in the slot table or the
- *                       log, a superblock copy where the start is damaged),
+ *                       log, a superblock copy where the start is damaged,
+ *                       a bad block the kernel reports in any of them),
  *                       or whose creation was interrupted (PMKV_F_CREATE
- *                       finishes it)
+ *                       finishes it); nothing was written
  *   PMKV_E_VERSION      a pool of a newer format
  *   PMKV_E_GRANULARITY  a DAX file whose mapping the kernel will not make
  *                       synchronous (MAP_SYNC refused)
@@ -233,7 +234,9 @@ int pmkv_close(struct pmkv **kv);
  *   -ENOMEM (no DRAM for the index; the put did not happen),
  *   -EROFS (read-only handle), PMKV_E_POISONED (making the record durable
  *   failed: whether it survives is decided at the next open, as for a
- *   crash; the handle refuses further writes).
+ *   crash; the handle refuses further writes), PMKV_E_CORRUPT (the pool
+ *   was full and reclamation met a record damaged since the open; the put
+ *   did not happen).
  * Thread-safe; per key, puts and deletes are linearizable.
  */
 int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
@@ -250,8 +253,10 @@ int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
  *             needed; buf is unchanged unless writers raced the call
  *             (it reads without a lock and retries: see pmkv_get(3))
  *   -EINVAL   a bad argument
- *   PMKV_E_CORRUPT  the record fails its checksum or claims a value
- *                   past PMKV_VALUE_MAX or the pool (media error)
+ *   PMKV_E_CORRUPT  the record fails its checksum, claims a value past
+ *                   PMKV_VALUE_MAX or the pool, or lies on a known bad
+ *                   block (media error); under PMKV_F_SALVAGE also a
+ *                   newest record the open found damaged
  * Thread-safe.
  */
 int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
@@ -268,8 +273,8 @@ int pmkv_exists(struct pmkv *kv, const void *key, size_t klen);
  * pmkv_delete -- remove a key, durably
  *
  * Returns 0 when the removal is durable, -ENOENT when the key was absent
- * (nothing is written), -EINVAL, -ENOSPC, -ENOMEM, -EROFS or
- * PMKV_E_POISONED, as pmkv_put().
+ * (nothing is written), -EINVAL, -ENOSPC, -ENOMEM, -EROFS,
+ * PMKV_E_POISONED or PMKV_E_CORRUPT, as pmkv_put().
  */
 int pmkv_delete(struct pmkv *kv, const void *key, size_t klen);
 
@@ -292,7 +297,8 @@ typedef int (*pmkv_scan_cb)(const void *key, size_t klen, const void *val,
  * most once, and every key present and unchanged for the whole scan is
  * seen; the scan is not a snapshot.
  * Returns 0 at the end, the callback's nonzero return, or -EINVAL,
- * -ENOMEM, PMKV_E_CORRUPT.
+ * -ENOMEM, PMKV_E_CORRUPT (a damaged record; under PMKV_F_SALVAGE it is
+ * skipped and logged instead).
  */
 int pmkv_scan(struct pmkv *kv, const void *start, size_t slen,
 	      const void *end, size_t elen, pmkv_scan_cb cb, void *arg);
@@ -371,7 +377,8 @@ int pmkv_batch_delete(struct pmkv_batch *b, const void *key, size_t klen);
  * Durable when it returns 0: after a crash either every operation of the
  * batch is there or none is. Concurrent gets see all of it or none of it.
  * The batch is emptied on success and kept on failure.
- * Returns 0, -ENOSPC, -EROFS, -ENOMEM or PMKV_E_POISONED.
+ * Returns 0, -ENOSPC, -EROFS, -ENOMEM, PMKV_E_POISONED or PMKV_E_CORRUPT
+ * (as pmkv_put()).
  */
 int pmkv_batch_commit(struct pmkv_batch *b);
 
