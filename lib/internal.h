@@ -27,6 +27,7 @@
 #include "log.h"
 #include "persist.h"
 #include "shard.h"
+#include "shutdown.h"
 #include "warm.h"
 #include "writer.h"
 
@@ -44,6 +45,7 @@ struct pmkv {
 	bool map_pmem;		/* mapped by pmem_map_file() */
 	struct lock lock;	/* one handle a pool */
 	struct badblocks bad;	/* known media errors: never touched */
+	struct shutdown shutdown;	/* the platform's unsafe-shutdown count */
 	struct pmkv_super *sb;	/* the primary, or its copy (from_copy) */
 	uint64_t id_limit;	/* segment ids are below it (not from a copy) */
 	unsigned flags;

@@ -70,7 +70,10 @@ struct pmkv_super {
 
 	/* mutable, primary only: not covered by csum */
 	uint64_t next_segment_id;	/* the next segment gets this id; never reused */
-	uint8_t reserved3[3064];	/* zero */
+	uint64_t open_dirty;	/* 1 while a read-write handle is open */
+	uint64_t open_usc;	/* the device's unsafe-shutdown count then */
+	uint64_t open_device;	/* XXH64 of its device id; 0: none known */
+	uint8_t reserved3[3040];	/* zero */
 };
 #define PMKV_SUPER_CSUM_END offsetof(struct pmkv_super, csum)
 #define PMKV_SUPER_STATIC offsetof(struct pmkv_super, next_segment_id)
@@ -83,6 +86,8 @@ _Static_assert(offsetof(struct pmkv_super, copy_off) == 88, "layout");
 _Static_assert(offsetof(struct pmkv_super, extents) == 128, "layout");
 _Static_assert(offsetof(struct pmkv_super, csum) == 1016, "layout");
 _Static_assert(offsetof(struct pmkv_super, next_segment_id) == 1024, "layout");
+_Static_assert(offsetof(struct pmkv_super, open_dirty) == 1032, "layout");
+_Static_assert(offsetof(struct pmkv_super, open_usc) == 1040, "layout");
 _Static_assert(sizeof(struct pmkv_super) == 4096, "layout");
 
 /* "PMKSTLVE" read as a little-endian u64: a segment starts in this slot */

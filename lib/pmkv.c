@@ -95,10 +95,13 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	 * Reclamation needs one free segment and deletes in a full pool
 	 * another; a pool that is full already may not have them yet.
 	 */
+	if (kv->rdonly)
+		shutdown_check(kv);
 	if (!kv->rdonly) {
 		/* the pool is accepted: only now does the open write to it */
 		segment_finish_frees(kv);
 		pool_copy_refresh(kv);
+		shutdown_open(kv);
 		/* without it, puts fault: not fatal */
 		if (!(kv->flags & PMKV_F_NO_HELPER) && !warm_start(&kv->warm))
 			kv->nodes.warm = &kv->warm;
@@ -136,8 +139,10 @@ int pmkv_close(struct pmkv **kvp)
 	 * from a tear (layout.h)
 	 */
 	warm_stop(&kv->warm);
-	if (!kv->rdonly && !__atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED))
+	if (!kv->rdonly && !__atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED)) {
 		segment_seal_all(kv);
+		shutdown_close(kv);
+	}
 	segment_table_fini(kv);
 	pool_close(kv);
 	locks_fini(kv);
@@ -160,6 +165,7 @@ int pmkv_get_info(struct pmkv *kv, struct pmkv_info *info, size_t size)
 	i.segment_size = kv->segment_size;
 	i.format_major = kv->sb->format_major;
 	i.format_minor = kv->sb->format_minor;
+	i.unsafe_shutdown = kv->shutdown.unsafe;
 	i.device_align = kv->device_align;
 	memcpy(info, &i, size < sizeof(i) ? size : sizeof(i));
 	return 0;

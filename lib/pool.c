@@ -804,7 +804,8 @@ void pool_copy_refresh(struct pmkv *kv)
 
 /*
  * The known media errors of the path, before any byte of it is read: the
- * probe, recovery and every read step around them (badblocks.h)
+ * probe, recovery and every read step around them (badblocks.h); and the
+ * platform's unsafe-shutdown count (shutdown.h)
  */
 static int bad_blocks(struct pmkv *kv, const char *path, bool devdax)
 {
@@ -814,6 +815,7 @@ static int bad_blocks(struct pmkv *kv, const char *path, bool devdax)
 	if (fd < 0)
 		return pmkv_err(-errno, "%s: %s", path, strerror(errno));
 	rc = badblocks_query(fd, path, devdax || file_is_dax(path), &kv->bad);
+	shutdown_query(fd, devdax || file_is_dax(path), &kv->shutdown);
 	close(fd);
 	return rc;
 }

@@ -398,6 +398,8 @@ struct pmkv_info {
 	uint64_t segment_size;	/* bytes of one log segment */
 	uint32_t format_major, format_minor;
 	uint64_t device_align;	/* devdax alignment, 0 elsewhere */
+	int unsafe_shutdown;	/* 1: the platform counted an unsafe shutdown
+				   while the pool was last open read-write */
 };
 
 /*
