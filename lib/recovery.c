@@ -191,6 +191,36 @@ static uint64_t batch_extent(struct pmkv *kv, struct seg *s,
 }
 
 /*
+ * The batch whose readable first header is at pos stops at a known media
+ * error: it may have been whole, so it is damage, never a tear
+ */
+static bool batch_media(struct pmkv *kv, struct seg *s, const uint8_t *data,
+			uint64_t pos)
+{
+	const struct pmkv_record *first = (const void *)(data + pos);
+
+	if (!rec_header_valid(first, pos, s->size, s->id, kv->sb->key_max,
+			      kv->sb->value_max) ||
+	    !(first->vlen_flags & PMKV_REC_BATCH))
+		return false;
+	for (uint32_t i = 0; i < first->batch_count && pos < s->size; i++) {
+		const struct pmkv_record *r = (const void *)(data + pos);
+
+		if (pos + sizeof(*r) > s->size)
+			return false;
+		if (!readable(kv, s, data, pos))
+			return true;
+		if (!rec_header_valid(r, pos, s->size, s->id, kv->sb->key_max,
+				      kv->sb->value_max))
+			return false;
+		if (media(kv, s, pos, rec_size(r)))
+			return true;
+		pos += rec_size(r);
+	}
+	return false;
+}
+
+/*
  * The first record after from that begins a commit of segment s: a valid
  * header that is not a batch's later record (those only count through
  * their first). A writer fences each commit before it writes the next in
@@ -420,7 +450,8 @@ static int scan_segment(struct rctx *c, unsigned t, struct seg *s)
 			 * lies beyond the log (commits are back to back)
 			 */
 			later = commit_after(kv, s, data, pos);
-			hit = !readable(kv, s, data, pos);
+			hit = !readable(kv, s, data, pos) ||
+			      batch_media(kv, s, data, pos);
 			if (!hit && pos >= fenced && (gc || !later)) {
 				s->appendable = !later;
 				break;	/* the end, or a tear */

@@ -241,6 +241,7 @@ void segment_set_reclaim(struct pmkv *kv, struct persist_ctx *pc,
 {
 	struct pmkv_segment *h = kv_ptr(kv, s->off);
 
+	s->reclaim = word;
 	__atomic_store_n(&h->reclaim, word, __ATOMIC_RELAXED);
 	kv->persist->flush(pc, &h->reclaim, sizeof(h->reclaim));
 }
@@ -313,7 +314,7 @@ static enum free_slot free_slot_kind(struct pmkv *kv, uint32_t slot,
 	 * medium with the header). The copy knows no newest id: salvage
 	 * takes it free.
 	 */
-	if (kv->from_copy || h->id + 1 >= kv->id_limit)
+	if (kv->from_copy || h->id + 1 == kv->id_limit || h->id == kv->id_limit)
 		return FREE_LEFTOVER;
 	return FREE_LOST;
 }
@@ -357,6 +358,7 @@ void segment_finish_frees(struct pmkv *kv)
 			persist_range(kv->persist, &kv->misc_pc, &h->magic,
 				      sizeof(h->magic));
 			kv->slot_use[i] = SLOT_FREE;
+			quarantine_bad(kv, i, i + 1);
 			continue;
 		}
 		if (kv->slot_use[i] != SLOT_FREEING)
@@ -366,6 +368,7 @@ void segment_finish_frees(struct pmkv *kv)
 			      sizeof(e->state));
 		kv->slot_use[i] = SLOT_FREE;
 		kv->nfree_slots++;
+		quarantine_bad(kv, i, i + 1);
 	}
 }
 
@@ -482,7 +485,7 @@ int segment_load(struct pmkv *kv, struct seg ***list, size_t *n)
 				continue;
 			}
 			if (e->state == 0)
-				why = "its slot entry says free, but a whole segment header of an older id is there";
+				why = "its slot entry says free, but a whole segment header of this pool is there (a lost entry)";
 			else if (e->state == PMKV_SLOT_LIVE)
 				why = entry_problem(kv, i, end, e);
 			else
@@ -579,8 +582,13 @@ int segment_room_slow(struct pmkv *kv, struct writer *w, uint64_t n,
 				     ~4095ULL, out);
 	}
 	if (w->seg) {
-		/* full: sealed, and from now on reclamation may take it */
-		segment_seal(kv, &w->pc, w->seg);
+		/*
+		 * Full: from now on reclamation may take it. A writer's is
+		 * sealed (all of it is fenced); reclamation's is not, its
+		 * last copies wait for its fence and seal() (gc.c)
+		 */
+		if (how != ROOM_RECLAIM)
+			segment_seal(kv, &w->pc, w->seg);
 		segment_close(w->seg);
 		w->seg = NULL;
 	}
@@ -641,8 +649,7 @@ static void adopt(struct pmkv *kv, struct seg *s)
 
 void segment_seal(struct pmkv *kv, struct persist_ctx *pc, struct seg *s)
 {
-	s->reclaim = PMKV_SEG_SEALED(s->used);
-	segment_set_reclaim(kv, pc, s, s->reclaim);
+	segment_set_reclaim(kv, pc, s, PMKV_SEG_SEALED(s->used));
 }
 
 void segment_seal_all(struct pmkv *kv)
@@ -650,11 +657,14 @@ void segment_seal_all(struct pmkv *kv)
 	for (uint32_t i = 0; i < kv->nsegs_max; i++) {
 		struct seg *s = kv->segs[i];
 
-		if (s && s->reclaim != PMKV_SEG_SEALED(s->used) &&
-		    (s->reclaim >> 32) != PMKV_SEG_RECLAIM_TAG)
+		/* reclamation's copies are fenced too once it is idle */
+		if (s && s->reclaim != PMKV_SEG_SEALED(s->used))
 			segment_seal(kv, &kv->misc_pc, s);
 	}
 	kv->persist->fence(&kv->misc_pc);
+	if (kv->misc_pc.error)
+		log_warn("%s: sealing the segments at close failed: the next open checks them as after a crash",
+			 kv->path);
 }
 
 /*

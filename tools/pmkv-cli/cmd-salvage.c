@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <libpmkv.h>
 
@@ -82,8 +83,10 @@ int cmd_salvage(int argc, char **argv)
 	from = argv[optind];
 	to = argv[optind + 1];
 
-	/* every damaged record is reported, on standard error */
-	pmkv_log_set_level(PMKV_LOG_ERR);
+	/* every damaged record is reported, on standard error, unless
+	   PMKV_LOG asks for something else */
+	if (!getenv("PMKV_LOG"))
+		pmkv_log_set_level(PMKV_LOG_ERR);
 	rc = util_open(cmd, from, PMKV_F_SALVAGE, 0, &src);
 	if (rc)
 		return rc;
