@@ -50,23 +50,24 @@ static void value_of(unsigned i, uint8_t *v)
 /* the device offset of file offset off, through FIEMAP */
 static uint64_t physical(const char *path, uint64_t off)
 {
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent fe[1];
-	} q;
+	/* struct fiemap ends in a flexible array: room for one extent */
+	uint64_t buf[(sizeof(struct fiemap) +
+		      sizeof(struct fiemap_extent)) / sizeof(uint64_t) + 1];
+	struct fiemap *fm = (struct fiemap *)buf;
 	int fd = open(path, O_RDONLY);
 
 	T_ASSERT(fd >= 0);
-	memset(&q, 0, sizeof(q));
-	q.fm.fm_start = off;
-	q.fm.fm_length = PAGE;
-	q.fm.fm_flags = FIEMAP_FLAG_SYNC;
-	q.fm.fm_extent_count = 1;
-	if (ioctl(fd, FS_IOC_FIEMAP, &q.fm) || q.fm.fm_mapped_extents != 1)
+	memset(buf, 0, sizeof(buf));
+	fm->fm_start = off;
+	fm->fm_length = PAGE;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm) || fm->fm_mapped_extents != 1)
 		t_skip("FIEMAP does not map the pool file: %s", strerror(errno));
 	close(fd);
-	T_ASSERT(q.fe[0].fe_logical <= off);
-	return q.fe[0].fe_physical + (off - q.fe[0].fe_logical);
+	T_ASSERT(fm->fm_extents[0].fe_logical <= off);
+	return fm->fm_extents[0].fe_physical +
+	       (off - fm->fm_extents[0].fe_logical);
 }
 
 /* /sys/dev/block/M:m of the disk under path; its sector offset in *start */
@@ -247,7 +248,9 @@ int main(void)
 	T_ASSERT(badblocks_lists(dir, sector));
 
 	T_ASSERT_EQ(in_child(child_refused, path), 0);
+	t_info("open, read-write and read-only: PMKV_E_CORRUPT naming the bad block, no SIGBUS");
 	T_ASSERT_EQ(in_child(child_salvaged, path), 0);
+	t_info("salvage: get and scan serve every key off the bad page");
 
 	/*
 	 * Emulated pmem cannot clear the poison (a write to the sector fails
