@@ -840,3 +840,31 @@ uint64_t t_rng_next(struct t_rng *r)
 {
 	return splitmix64(&r->s);
 }
+
+void t_pipe_put(int fd, char c)
+{
+	if (write(fd, &c, 1) != 1)
+		t_error("pipe write: %s", strerror(errno));
+}
+
+char t_pipe_get(int fd)
+{
+	ssize_t r;
+	char c;
+
+	r = read(fd, &c, 1);
+	if (r < 0)
+		t_error("pipe read: %s", strerror(errno));
+	return r == 1 ? c : 0;
+}
+
+int t_count_cb(const void *key, size_t klen, const void *val, size_t vlen,
+	       void *arg)
+{
+	(void)key;
+	(void)klen;
+	(void)val;
+	(void)vlen;
+	(*(unsigned *)arg)++;
+	return 0;
+}

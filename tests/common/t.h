@@ -214,6 +214,15 @@ const char *t_require_devdax(void);
 /* ------------------------------------------------------------------ */
 /* randomness: reproducible, seed from $T_SEED or the clock, printed once */
 
+/* one byte to a pipe; fails the test (t_error) if it cannot */
+void t_pipe_put(int fd, char c);
+/* one byte from a pipe, or 0 when the other side is gone (it exited) */
+char t_pipe_get(int fd);
+
+/* a pmkv_scan() callback that counts records into the unsigned at arg */
+int t_count_cb(const void *key, size_t klen, const void *val, size_t vlen,
+	       void *arg);
+
 uint64_t t_seed(void);
 uint64_t t_rand(void);
 /* a value in [0, n) */

@@ -138,17 +138,6 @@ static int read_key(struct pmkv *kv, unsigned i)
 	return 0;
 }
 
-static int count_cb(const void *key, size_t klen, const void *val,
-		    size_t vlen, void *arg)
-{
-	(void)key;
-	(void)klen;
-	(void)val;
-	(void)vlen;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
 /*
  * Salvage reads all but at most lost keys: those on the bad page, which
  * say PMKV_E_CORRUPT, or -ENOENT where the page held their header (their
@@ -168,7 +157,7 @@ static void expect_salvaged(const char *path, unsigned lost)
 		}
 	}
 	T_ASSERT(bad <= lost);
-	T_ASSERT_OK(pmkv_scan(kv, NULL, 0, NULL, 0, count_cb, &seen));
+	T_ASSERT_OK(pmkv_scan(kv, NULL, 0, NULL, 0, t_count_cb, &seen));
 	T_ASSERT_EQ(seen, NKEYS - bad);
 	T_ASSERT_OK(pmkv_close(&kv));
 }

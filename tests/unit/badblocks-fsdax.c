@@ -163,17 +163,6 @@ static int child_refused(const char *path)
 	return 0;
 }
 
-static int count_cb(const void *key, size_t klen, const void *val,
-		    size_t vlen, void *arg)
-{
-	(void)key;
-	(void)klen;
-	(void)val;
-	(void)vlen;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
 /* 0: salvage reads every key but a page's worth; 1 otherwise */
 static int child_salvaged(const char *path)
 {
@@ -198,7 +187,7 @@ static int child_salvaged(const char *path)
 		else if (rc || vlen != VLEN || memcmp(v, want, VLEN))
 			return 1;
 	}
-	if (pmkv_scan(kv, NULL, 0, NULL, 0, count_cb, &seen) ||
+	if (pmkv_scan(kv, NULL, 0, NULL, 0, t_count_cb, &seen) ||
 	    seen != NKEYS - lost || lost == 0 || lost > PAGE / 100 + 2) {
 		fprintf(stderr, "salvage: %u keys lost, scan saw %u\n", lost, seen);
 		return 1;

@@ -21,24 +21,6 @@
 
 #include "t.h"
 
-static void xwrite(int fd, char c)
-{
-	if (write(fd, &c, 1) != 1)
-		t_error("pipe write: %s", strerror(errno));
-}
-
-/* one byte, or 0 when the other side is gone (it failed and exited) */
-static char xread(int fd)
-{
-	ssize_t r;
-	char c;
-
-	r = read(fd, &c, 1);
-	if (r < 0)
-		t_error("pipe read: %s", strerror(errno));
-	return r == 1 ? c : 0;
-}
-
 static void child(const char *path, int cmd, int reply)
 {
 	struct pmkv_config *cfg;
@@ -53,17 +35,17 @@ static void child(const char *path, int cmd, int reply)
 	T_EXPECT_ERR(pmkv_open(path, cfg, &kv), -EBUSY, path);
 	T_ASSERT(kv == NULL);
 	pmkv_config_free(&cfg);
-	xwrite(reply, 'k');
+	t_pipe_put(reply, 'k');
 
 	/* the parent has closed it: the child's own open must work */
-	T_ASSERT_EQ(xread(cmd), 'c');
+	T_ASSERT_EQ(t_pipe_get(cmd), 'c');
 	T_ASSERT_OK(pmkv_open(path, NULL, &kv));
 	T_ASSERT_OK(pmkv_get(kv, "k", 1, val, sizeof(val), &vlen));
 	T_ASSERT_EQ(vlen, 6);
 	T_ASSERT_MEM_EQ(val, "parent", 6);
 	T_ASSERT_OK(pmkv_put(kv, "c", 1, "child", 5));
 	T_ASSERT_OK(pmkv_close(&kv));
-	xwrite(reply, 'k');
+	t_pipe_put(reply, 'k');
 	exit(T_EXIT_PASS);
 }
 
@@ -93,15 +75,15 @@ int main(void)
 	close(cmd[0]);
 	close(reply[1]);
 
-	if (xread(reply[0]) != 'k')
+	if (t_pipe_get(reply[0]) != 'k')
 		T_FAIL("the child failed while the parent held the pool");
 	/* the parent's handle is unaffected by the child's attempts */
 	T_ASSERT_OK(pmkv_get(kv, "k", 1, val, sizeof(val), &vlen));
 	T_ASSERT_EQ(vlen, 6);
 	T_ASSERT_OK(pmkv_close(&kv));
 
-	xwrite(cmd[1], 'c');
-	if (xread(reply[0]) != 'k')
+	t_pipe_put(cmd[1], 'c');
+	if (t_pipe_get(reply[0]) != 'k')
 		T_FAIL("the child could not open the pool after the parent closed it");
 	if (waitpid(pid, &status, 0) != pid)
 		t_error("waitpid: %s", strerror(errno));

@@ -26,24 +26,6 @@
 #include "lock.h"
 #include "t.h"
 
-static void xwrite(int fd, char c)
-{
-	if (write(fd, &c, 1) != 1)
-		t_error("pipe write: %s", strerror(errno));
-}
-
-/* one byte, or 0 when the other side is gone (it failed and exited) */
-static char xread(int fd)
-{
-	ssize_t r;
-	char c;
-
-	r = read(fd, &c, 1);
-	if (r < 0)
-		t_error("pipe read: %s", strerror(errno));
-	return r == 1 ? c : 0;
-}
-
 /* the child: the parent's struct lock is inherited as `inherited` */
 static void child(const char *path, struct lock *inherited, int cmd,
 		  int reply)
@@ -58,10 +40,10 @@ static void child(const char *path, struct lock *inherited, int cmd,
 	/* the parent holds it */
 	T_EXPECT_ERR(lock_acquire(path, &mine), -EBUSY, path);
 	T_ASSERT_EQ(mine.fd, -1);
-	xwrite(reply, 'k');
+	t_pipe_put(reply, 'k');
 
 	/* the parent has released it: now it is ours */
-	T_ASSERT_EQ(xread(cmd), 'r');
+	T_ASSERT_EQ(t_pipe_get(cmd), 'r');
 	T_ASSERT_OK(lock_acquire(path, &mine));
 	T_ASSERT(mine.fd >= 0);
 	T_ASSERT(!mine.shared);
@@ -77,13 +59,13 @@ static void child(const char *path, struct lock *inherited, int cmd,
 	if (fcntl(fd, F_GETFD) < 0)
 		T_FAIL("releasing the inherited lock closed fd %d", fd);
 	close(fd);
-	xwrite(reply, 'k');
+	t_pipe_put(reply, 'k');
 
 	/* hold it until the parent has seen that it is refused */
-	T_ASSERT_EQ(xread(cmd), 'x');
+	T_ASSERT_EQ(t_pipe_get(cmd), 'x');
 	lock_release(&mine);
 	T_ASSERT_EQ(mine.fd, -1);
-	xwrite(reply, 'k');
+	t_pipe_put(reply, 'k');
 	exit(T_EXIT_PASS);
 }
 
@@ -146,19 +128,19 @@ int main(void)
 	close(cmd[0]);
 	close(reply[1]);
 
-	if (xread(reply[0]) != 'k')
+	if (t_pipe_get(reply[0]) != 'k')
 		T_FAIL("the child failed while the parent held the lock");
 	/* the parent's lock is whole after the child closed its copy */
 	T_EXPECT_ERR(lock_acquire(path, &b), -EBUSY, path);
 	lock_release(&a);
-	xwrite(cmd[1], 'r');
-	if (xread(reply[0]) != 'k')
+	t_pipe_put(cmd[1], 'r');
+	if (t_pipe_get(reply[0]) != 'k')
 		T_FAIL("the child could not lock the pool after the parent released it");
 
 	/* the child holds it now */
 	T_EXPECT_ERR(lock_acquire(path, &b), -EBUSY, path);
-	xwrite(cmd[1], 'x');
-	if (xread(reply[0]) != 'k')
+	t_pipe_put(cmd[1], 'x');
+	if (t_pipe_get(reply[0]) != 'k')
 		T_FAIL("the child failed to release the lock");
 	if (waitpid(pid, &status, 0) != pid)
 		t_error("waitpid: %s", strerror(errno));

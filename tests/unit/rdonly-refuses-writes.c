@@ -24,17 +24,6 @@ static void val_of(unsigned i, char *v, size_t *vlen)
 	*vlen = (size_t)sprintf(v, "value-%u-%u", i, i * 7919);
 }
 
-static int count_cb(const void *key, size_t klen, const void *val,
-		    size_t vlen, void *arg)
-{
-	(void)key;
-	(void)klen;
-	(void)val;
-	(void)vlen;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
 static void check_all(struct pmkv *kv)
 {
 	char k[32], v[64], want[64];
@@ -101,7 +90,7 @@ int main(void)
 	T_ASSERT_OK(pmkv_exists(kv, "key-0002", 8));
 
 	n = 0;
-	T_ASSERT_OK(pmkv_scan(kv, NULL, 0, NULL, 0, count_cb, &n));
+	T_ASSERT_OK(pmkv_scan(kv, NULL, 0, NULL, 0, t_count_cb, &n));
 	T_ASSERT_EQ(n, NKEYS);
 	T_ASSERT_OK(pmkv_iter_new(kv, &it));
 	T_ASSERT_OK(pmkv_iter_seek(it, NULL, 0));

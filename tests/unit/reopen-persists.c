@@ -54,17 +54,6 @@ static void del(struct pmkv *kv, unsigned i)
 	gen[i] = 0;
 }
 
-static int count_cb(const void *key, size_t klen, const void *val,
-		    size_t vlen, void *arg)
-{
-	(void)key;
-	(void)klen;
-	(void)val;
-	(void)vlen;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
 static void check(struct pmkv *kv)
 {
 	uint8_t want[VMAX], got[VMAX];
@@ -88,7 +77,7 @@ static void check(struct pmkv *kv)
 			T_FAIL("key %s (generation %u): wrong value", k,
 			       gen[i]);
 	}
-	T_ASSERT_OK(pmkv_scan(kv, NULL, 0, NULL, 0, count_cb, &n));
+	T_ASSERT_OK(pmkv_scan(kv, NULL, 0, NULL, 0, t_count_cb, &n));
 	T_ASSERT_EQ(n, live);
 	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
 	T_ASSERT_EQ(st.keys, live);

@@ -16,24 +16,6 @@
 
 #include "t.h"
 
-static void xwrite(int fd, char c)
-{
-	if (write(fd, &c, 1) != 1)
-		t_error("pipe write: %s", strerror(errno));
-}
-
-/* one byte, or 0 when the other side is gone (it failed and exited) */
-static char xread(int fd)
-{
-	ssize_t r;
-	char c;
-
-	r = read(fd, &c, 1);
-	if (r < 0)
-		t_error("pipe read: %s", strerror(errno));
-	return r == 1 ? c : 0;
-}
-
 /* the child: wait for "open" from the parent, try, report, repeat */
 static void child(const char *path, int cmd, int reply)
 {
@@ -42,24 +24,24 @@ static void child(const char *path, int cmd, int reply)
 	char val[8];
 	size_t vlen;
 
-	T_ASSERT_EQ(xread(cmd), 'b');
+	T_ASSERT_EQ(t_pipe_get(cmd), 'b');
 	T_EXPECT_ERR(pmkv_open(path, NULL, &kv), -EBUSY, path);
 	T_ASSERT(kv == NULL);
 	cfg = t_cfg(0, PMKV_F_RDONLY);
 	T_EXPECT_ERR(pmkv_open(path, cfg, &kv), -EBUSY, path);
 	T_ASSERT(kv == NULL);
 	pmkv_config_free(&cfg);
-	xwrite(reply, 'k');
+	t_pipe_put(reply, 'k');
 
 	/* the parent has closed it: now it is ours */
-	T_ASSERT_EQ(xread(cmd), 'f');
+	T_ASSERT_EQ(t_pipe_get(cmd), 'f');
 	kv = t_pool_open(path, 0);
 	T_ASSERT_OK(pmkv_get(kv, "k", 1, val, sizeof(val), &vlen));
 	T_ASSERT_EQ(vlen, 6);
 	T_ASSERT_MEM_EQ(val, "parent", 6);
 	T_ASSERT_OK(pmkv_put(kv, "c", 1, "child", 5));
 	T_ASSERT_OK(pmkv_close(&kv));
-	xwrite(reply, 'k');
+	t_pipe_put(reply, 'k');
 	exit(T_EXIT_PASS);
 }
 
@@ -105,8 +87,8 @@ int main(void)
 	T_ASSERT_UNCHANGED(&snap);
 
 	/* another process */
-	xwrite(cmd[1], 'b');
-	if (xread(reply[0]) != 'k')
+	t_pipe_put(cmd[1], 'b');
+	if (t_pipe_get(reply[0]) != 'k')
 		T_FAIL("child failed while the pool was held");
 	T_ASSERT_UNCHANGED(&snap);
 
@@ -122,8 +104,8 @@ int main(void)
 	T_ASSERT_OK(pmkv_exists(kv, "k2", 2));
 	T_ASSERT_OK(pmkv_close(&kv));
 
-	xwrite(cmd[1], 'f');
-	if (xread(reply[0]) != 'k')
+	t_pipe_put(cmd[1], 'f');
+	if (t_pipe_get(reply[0]) != 'k')
 		T_FAIL("child could not open the pool after the parent closed");
 	if (waitpid(pid, &status, 0) != pid)
 		t_error("waitpid: %s", strerror(errno));
