@@ -73,7 +73,9 @@ struct pmkv_super {
 	uint64_t open_dirty;	/* 1 while a read-write handle is open */
 	uint64_t open_usc;	/* the device's unsafe-shutdown count then */
 	uint64_t open_device;	/* XXH64 of its device id; 0: none known */
-	uint8_t reserved3[3040];	/* zero */
+	uint64_t restoring;	/* nonzero while pmkv_restore() fills the pool:
+				   no open accepts it */
+	uint8_t reserved3[3032];	/* zero */
 };
 #define PMKV_SUPER_CSUM_END offsetof(struct pmkv_super, csum)
 #define PMKV_SUPER_STATIC offsetof(struct pmkv_super, next_segment_id)
@@ -88,6 +90,7 @@ _Static_assert(offsetof(struct pmkv_super, csum) == 1016, "layout");
 _Static_assert(offsetof(struct pmkv_super, next_segment_id) == 1024, "layout");
 _Static_assert(offsetof(struct pmkv_super, open_dirty) == 1032, "layout");
 _Static_assert(offsetof(struct pmkv_super, open_usc) == 1040, "layout");
+_Static_assert(offsetof(struct pmkv_super, restoring) == 1056, "layout");
 _Static_assert(sizeof(struct pmkv_super) == 4096, "layout");
 
 /* "PMKSTLVE" read as a little-endian u64: a segment starts in this slot */
@@ -209,5 +212,67 @@ static inline uint64_t record_size(uint32_t klen, uint32_t vlen)
 		n += PMKV_SLOT_ALIGN - PMKV_REC_ALIGN;
 	return (n + PMKV_REC_ALIGN - 1) & ~(PMKV_REC_ALIGN - 1);
 }
+
+/*
+ * Backup files (backup.c; doc/format.md section 9). A backup is a
+ * header page, a table of segments, then each segment's bytes, every part
+ * on a PMKV_SLOT_ALIGN boundary of the file so that they move by direct
+ * I/O straight from and into the pool's pages. The header is written
+ * last, after everything else is durable: a file without a valid header
+ * is no backup. It shares the pool's format version.
+ */
+/* "PMKVBACK" read as a little-endian u64 */
+#define PMKV_BACKUP_MAGIC 0x4b434142564b4d50ULL
+#define PMKV_BACKUP_PATH_MAX 2048
+
+struct pmkv_backup_header {
+	uint64_t magic;		/* PMKV_BACKUP_MAGIC */
+	uint32_t format_major;	/* PMKV_FORMAT_MAJOR of the writer */
+	uint32_t format_minor;
+	uint64_t byte_order;	/* PMKV_BYTE_ORDER_MARK */
+	uint8_t uuid[16];	/* random: names this backup */
+	uint8_t base_uuid[16];	/* the base's uuid; zeros: a full backup */
+	uint8_t pool_uuid[16];	/* the pool's (superblock) */
+	uint64_t version;	/* V: every record below it, none from V on */
+	uint64_t base_version;	/* the base's V; 0 for a full backup */
+	uint32_t chain;		/* backups to restore: 1 full, base's + 1 */
+	uint32_t nsegs;		/* entries in the table */
+	uint64_t create_time_ns;	/* CLOCK_REALTIME when V was taken */
+	uint64_t pool_size;	/* of the pool backed up */
+	uint64_t segment_size;
+	uint64_t next_segment_id;	/* the pool's at V */
+	uint32_t key_max, value_max;
+	uint64_t table_off;	/* file offset of the table */
+	uint64_t data_off;	/* file offset of the first segment's bytes */
+	uint64_t file_size;	/* bytes of the file: a shorter one is cut */
+	uint64_t table_csum;	/* XXH64 of the nsegs entries, seed 0 */
+	char base_path[PMKV_BACKUP_PATH_MAX];	/* the base, as found; NUL-ended */
+	uint8_t reserved[1872];	/* zero */
+	uint64_t csum;		/* XXH64(bytes [0, 4088), seed 0) */
+};
+_Static_assert(offsetof(struct pmkv_backup_header, uuid) == 24, "layout");
+_Static_assert(offsetof(struct pmkv_backup_header, version) == 72, "layout");
+_Static_assert(offsetof(struct pmkv_backup_header, key_max) == 128, "layout");
+_Static_assert(offsetof(struct pmkv_backup_header, base_path) == 168, "layout");
+_Static_assert(offsetof(struct pmkv_backup_header, csum) == 4088, "layout");
+_Static_assert(sizeof(struct pmkv_backup_header) == 4096, "layout");
+
+/*
+ * A segment of the backed-up state: its bytes [from, used) lie in this
+ * file at file_off (len bytes, used - from rounded up to the page: the
+ * bytes past used are not the segment's); those before from, in the base
+ * chain. len 0: the base chain has all of them.
+ */
+struct pmkv_backup_seg {
+	uint64_t id;
+	uint64_t size;		/* bytes of the segment, header included */
+	uint64_t used;		/* its end at V */
+	uint64_t from;		/* segment offset of this file's first byte */
+	uint64_t file_off;	/* a multiple of PMKV_SLOT_ALIGN */
+	uint64_t len;
+	uint64_t reserved;	/* zero */
+	uint64_t csum;		/* XXH64(bytes [0, 56), seed 0) */
+};
+_Static_assert(sizeof(struct pmkv_backup_seg) == 64, "layout");
 
 #endif /* PMKV_LAYOUT_H */

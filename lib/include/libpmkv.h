@@ -24,6 +24,7 @@
  *   struct pmkv          an open pool: put/get/delete/scan
  *   struct pmkv_iter     an ordered cursor over a pool
  *   struct pmkv_batch    puts and deletes committed all-or-nothing
+ *   struct pmkv_transfer_config  how backup, restore and verify move data
  *
  * Keys are byte strings of 1 to PMKV_KEY_MAX bytes compared with memcmp()
  * order, a shorter key first on a common prefix. Values are 0 to
@@ -104,6 +105,7 @@ struct pmkv;
 struct pmkv_config;
 struct pmkv_iter;
 struct pmkv_batch;
+struct pmkv_transfer_config;
 
 /* ------------------------------------------------------------------ */
 /* version */
@@ -388,6 +390,181 @@ int pmkv_batch_commit(struct pmkv_batch *b);
 void pmkv_batch_free(struct pmkv_batch **b);
 
 /* ------------------------------------------------------------------ */
+/* backup, restore and verify */
+
+/*
+ * A backup is one file (or block device) holding the pool's state as of
+ * one version: its segments, moved by direct I/O straight from the pool's
+ * pages to the target and, at restore, from the backup into the new
+ * pool's pages. An incremental backup names a base backup and holds only
+ * what is new since it; restore applies the chain. See pmkv_backup(3).
+ */
+
+/* flags for pmkv_transfer_config_set_flags() */
+#define PMKV_T_OVERWRITE (1U << 0)	/* backup: replace an existing file */
+#define PMKV_T_NO_DIRECT (1U << 1)	/* buffered I/O, without O_DIRECT */
+#define PMKV_T_NO_URING (1U << 2)	/* synchronous I/O, without io_uring */
+#define PMKV_T_NO_FIXED (1U << 3)	/* io_uring without registered buffers */
+#define PMKV_T_VALID (PMKV_T_OVERWRITE | PMKV_T_NO_DIRECT | PMKV_T_NO_URING | \
+		      PMKV_T_NO_FIXED)
+
+#define PMKV_QUEUE_DEPTH_DEFAULT 64U	/* requests in flight */
+#define PMKV_QUEUE_DEPTH_MAX 4096U
+
+/* how a transfer moved its bytes, the fastest first; chosen at run time */
+enum pmkv_transfer_path {
+	PMKV_PATH_NONE = 0,		/* nothing was moved */
+	PMKV_PATH_URING_FIXED = 1,	/* io_uring, O_DIRECT, the pool's
+					   mapping registered as buffers */
+	PMKV_PATH_URING = 2,		/* io_uring, O_DIRECT */
+	PMKV_PATH_SYNC_DIRECT = 3,	/* pread/pwrite, O_DIRECT: no io_uring */
+	PMKV_PATH_BUFFERED = 4,		/* the page cache: the target refuses
+					   O_DIRECT, or PMKV_T_NO_DIRECT */
+};
+
+/*
+ * pmkv_progress_cb -- called as a transfer goes on: done of total bytes
+ *
+ * Return 0 to go on; any other value stops the transfer, which then
+ * fails with -ECANCELED and leaves nothing behind.
+ */
+typedef int (*pmkv_progress_cb)(uint64_t done, uint64_t total, void *arg);
+
+/*
+ * pmkv_transfer_config_new -- transfer options with defaults: a full
+ * backup, no flags, PMKV_QUEUE_DEPTH_DEFAULT, no progress callback.
+ * Returns 0 or -ENOMEM. A NULL config means these defaults everywhere.
+ */
+int pmkv_transfer_config_new(struct pmkv_transfer_config **tc);
+
+/* pmkv_transfer_config_free -- free it and set *tc to NULL (NULL is fine) */
+void pmkv_transfer_config_free(struct pmkv_transfer_config **tc);
+
+/*
+ * pmkv_transfer_config_set_flags -- PMKV_T_* flags
+ * Returns 0, or -EINVAL for bits outside PMKV_T_VALID.
+ */
+int pmkv_transfer_config_set_flags(struct pmkv_transfer_config *tc,
+				   unsigned flags);
+
+/*
+ * pmkv_transfer_config_set_base -- make pmkv_backup() incremental
+ *
+ * [in] base: a backup of the same pool (full or incremental), which must
+ * stay where it is: restore reads it again. NULL: a full backup. The path
+ * is copied. Returns 0, -EINVAL (too long) or -ENOMEM.
+ */
+int pmkv_transfer_config_set_base(struct pmkv_transfer_config *tc,
+				  const char *base);
+
+/*
+ * pmkv_transfer_config_set_queue_depth -- requests kept in flight, each
+ * of up to 1 MiB. Returns 0, or -EINVAL outside 1..PMKV_QUEUE_DEPTH_MAX.
+ */
+int pmkv_transfer_config_set_queue_depth(struct pmkv_transfer_config *tc,
+					 unsigned depth);
+
+/*
+ * pmkv_transfer_config_set_progress -- call cb(done, total, arg) as
+ * bytes move (NULL: none). Returns 0.
+ */
+int pmkv_transfer_config_set_progress(struct pmkv_transfer_config *tc,
+				      pmkv_progress_cb cb, void *arg);
+
+/* what a backup, restore or verify did */
+struct pmkv_transfer_report {
+	enum pmkv_transfer_path path;
+	uint32_t chain;		/* backups read (restore, verify) or that a
+				   restore of this one reads (backup) */
+	uint64_t bytes;		/* moved between memory and the file */
+	uint64_t bounce_bytes;	/* of them, copied through a buffer or the
+				   page cache by the CPU */
+	uint64_t segments;	/* segments in the backed-up state */
+	uint64_t segments_copied;	/* of them, with bytes in this file */
+	uint64_t records;	/* restore, verify: records checked */
+	uint64_t version;	/* V: the backup holds every write below it */
+	uint64_t elapsed_ns;
+	uint8_t uuid[16];	/* the backup's */
+	uint8_t base_uuid[16];	/* its base's; zeros for a full backup */
+	uint8_t pool_uuid[16];	/* the pool's it was taken of */
+};
+
+/*
+ * pmkv_transfer_path_name -- "uring-fixed", "uring", "sync-direct",
+ * "buffered" or "none"; never NULL
+ */
+const char *pmkv_transfer_path_name(enum pmkv_transfer_path path);
+
+/*
+ * pmkv_backup -- copy the pool's state into a new backup file, hot
+ *
+ * [in] target: a new file, or a block device.
+ * [in] tc: options (NULL: defaults); its base makes the backup incremental.
+ * [out] rep: what was done, may be NULL; [in] rep_size: sizeof(*rep) as
+ * the caller knows it.
+ * The backup holds the state at one version V, taken when the call
+ * starts: every write acknowledged before the call, no write after it;
+ * a batch is in it whole or not at all. Other threads may go on using
+ * the handle meanwhile. Segments the backup has still to copy are not
+ * reclaimed; a writer that needs room only they could give gets -ENOSPC
+ * until they are copied (see pmkv_backup(3)).
+ * Returns 0 when the backup is durable, or:
+ *   -EEXIST   target exists (PMKV_T_OVERWRITE replaces a file)
+ *   -ENOSPC   the target's filesystem is full: the partial file is removed
+ *   -EINVAL   a bad argument or a target that is neither a file nor a
+ *             block device
+ *   -ECANCELED  the progress callback asked to stop
+ *   -EROFS    never: a read-only handle can be backed up
+ *   PMKV_E_FOREIGN  the base is no backup, or one of another pool
+ *   PMKV_E_CORRUPT  the base is damaged or cut short
+ *   PMKV_E_VERSION  the base is of another format
+ *   -errno    the target's own errors (-EIO, -EACCES, ...)
+ * The pool and its writers are unaffected by any failure.
+ */
+int pmkv_backup(struct pmkv *kv, const char *target,
+		const struct pmkv_transfer_config *tc,
+		struct pmkv_transfer_report *rep, size_t rep_size);
+
+/*
+ * pmkv_restore -- make a new pool at path from a backup and its chain
+ *
+ * [in] backup: a backup file; an incremental one's bases are read from
+ * where they were when it was taken.
+ * [in] cfg: PMKV_F_CREATE is implied; its size, if not 0, must give the
+ * pool the backup's segment size; mode as for pmkv_open(). A devdax
+ * device must hold no pool.
+ * The bytes go from the backup into the new pool's pages by direct I/O,
+ * are made durable, and every record's checksums are checked before the
+ * pool becomes valid: a pool whose restore was interrupted is refused by
+ * pmkv_open() with PMKV_E_CORRUPT. The pool is closed at return.
+ * Returns 0, or:
+ *   -EEXIST   path holds a pool or a file that is not empty
+ *   -ENOENT   no such backup (or base)
+ *   -ENOSPC   the pool or its filesystem is too small for the backup
+ *   -EINVAL   a bad argument, or a size with another segment size
+ *   -ECANCELED  the progress callback asked to stop
+ *   PMKV_E_FOREIGN  not a backup, or a chain mixing pools
+ *   PMKV_E_CORRUPT  a backup damaged or cut short (nothing stays valid)
+ *   PMKV_E_VERSION  a backup of another format
+ */
+int pmkv_restore(const char *backup, const char *path,
+		 const struct pmkv_config *cfg,
+		 const struct pmkv_transfer_config *tc,
+		 struct pmkv_transfer_report *rep, size_t rep_size);
+
+/*
+ * pmkv_verify -- check a backup and its chain without restoring it
+ *
+ * Reads every byte by direct I/O and checks the header, the table, the
+ * chain (the same pool, in order) and every record's checksums.
+ * Returns 0, or -ENOENT, PMKV_E_FOREIGN, PMKV_E_VERSION, PMKV_E_CORRUPT
+ * (the message names the backup file, the segment and the offset),
+ * -ECANCELED or -errno.
+ */
+int pmkv_verify(const char *backup, const struct pmkv_transfer_config *tc,
+		struct pmkv_transfer_report *rep, size_t rep_size);
+
+/* ------------------------------------------------------------------ */
 /* information and statistics */
 
 struct pmkv_info {
@@ -429,6 +606,10 @@ struct pmkv_stats {
 					   found at open (scans skip them) */
 	uint64_t damaged_segments;	/* PMKV_F_SALVAGE: slots read around
 					   a damaged entry or header, or left */
+	uint64_t transfer_bytes;	/* moved by pmkv_backup() and the
+					   large-value calls on this handle */
+	uint64_t bounce_bytes;	/* of them, copied by the CPU through a
+				   buffer or the page cache: 0 when direct */
 };
 
 /*
