@@ -65,7 +65,8 @@ static struct seg *pick_victim(struct pmkv *kv)
 		struct seg *s = kv->segs[i];
 		uint64_t live, dead;
 
-		if (!s || __atomic_load_n(&s->open, __ATOMIC_ACQUIRE))
+		if (!s || __atomic_load_n(&s->open, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&s->pins, __ATOMIC_ACQUIRE))
 			continue;
 		live = __atomic_load_n(&s->live, __ATOMIC_RELAXED);
 		/* a segment of its own holding a live record frees nothing */

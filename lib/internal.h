@@ -36,6 +36,9 @@ struct pmkv_config {
 	uint64_t size;
 	unsigned flags;
 	mode_t mode;
+	/* pmkv_restore() only: a new pool, marked restoring, of this segment size */
+	bool restore;
+	uint64_t segment_size;
 };
 
 struct pmkv {
@@ -86,9 +89,18 @@ struct pmkv {
 
 	uint64_t recovery_ns, recovered_records;
 	uint64_t damaged_segments, damaged_records;	/* salvage skipped them */
+	uint64_t transfer_bytes, bounce_bytes;	/* backups (atomic) */
 
 	struct warmer warm;	/* writable handles only */
 };
+
+/*
+ * pmkv_open(), with fill(kv, arg) called between mapping the pool and
+ * recovering it (pmkv_restore() fills a new pool there)
+ */
+int pmkv_open_with(const char *path, const struct pmkv_config *cfg,
+		int (*fill)(struct pmkv *kv, void *arg), void *arg,
+		struct pmkv **kvp);
 
 static inline void *kv_ptr(const struct pmkv *kv, uint64_t off)
 {

@@ -53,8 +53,21 @@ static void locks_fini(struct pmkv *kv)
 	pthread_mutex_destroy(&kv->gc_lock);
 }
 
-int pmkv_open(const char *path, const struct pmkv_config *cfg,
-	      struct pmkv **kvp)
+/*
+ * A new pool is cleared for use once recovery has read and checked all
+ * that pmkv_restore() put into it: one 8-byte store, made durable
+ */
+static int restore_clear(struct pmkv *kv)
+{
+	kv->sb->restoring = 0;
+	persist_range(kv->persist, &kv->misc_pc, &kv->sb->restoring,
+		      sizeof(kv->sb->restoring));
+	return kv->misc_pc.error ? persist_check(kv, &kv->misc_pc) : 0;
+}
+
+int pmkv_open_with(const char *path, const struct pmkv_config *cfg,
+		int (*fill)(struct pmkv *kv, void *arg), void *arg,
+		struct pmkv **kvp)
 {
 	struct pmkv *kv;
 	int rc;
@@ -88,7 +101,14 @@ int pmkv_open(const char *path, const struct pmkv_config *cfg,
 	rc = segment_table_init(kv);
 	if (rc)
 		goto err_close_pool;
+	if (fill) {
+		rc = fill(kv, arg);
+		if (rc)
+			goto err_free_table;
+	}
 	rc = recovery_run(kv);
+	if (!rc && kv->sb->restoring)
+		rc = restore_clear(kv);
 	if (rc)
 		goto err_free_table;
 	/*
@@ -124,6 +144,12 @@ err_close_pool:
 	/* every failure is negative: issue 15 saw +1 from libpmemobj's errno */
 	PMKV_ASSERT(rc < 0);
 	return rc;
+}
+
+int pmkv_open(const char *path, const struct pmkv_config *cfg,
+	      struct pmkv **kvp)
+{
+	return pmkv_open_with(path, cfg, NULL, NULL, kvp);
 }
 
 int pmkv_close(struct pmkv **kvp)
@@ -216,6 +242,8 @@ int pmkv_get_stats(struct pmkv *kv, struct pmkv_stats *st, size_t size)
 	s.damaged_records = __atomic_load_n(&kv->damaged_records,
 					    __ATOMIC_RELAXED);
 	s.damaged_segments = kv->damaged_segments;
+	s.transfer_bytes = __atomic_load_n(&kv->transfer_bytes, __ATOMIC_RELAXED);
+	s.bounce_bytes = __atomic_load_n(&kv->bounce_bytes, __ATOMIC_RELAXED);
 	memcpy(st, &s, size < sizeof(s) ? size : sizeof(s));
 	return 0;
 }

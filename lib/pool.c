@@ -365,11 +365,13 @@ static int make_extents(PMEMobjpool *pop, struct pmkv_super *sb)
  * primary leaves no pool (PROBE_NO_ROOT, which PMKV_F_CREATE creates
  * again); one after it, a pool whose copy a read-write open writes.
  */
-static int pool_format(PMEMobjpool *pop, const char *path, uint64_t size)
+static int pool_format(PMEMobjpool *pop, const char *path, uint64_t size,
+		       const struct pmkv_config *cfg)
 {
 	PMEMoid root, table;
 	struct pmkv_super *sb;
-	uint64_t seg = format_segment_size_for(size);
+	uint64_t seg = cfg->segment_size ? cfg->segment_size :
+		       format_segment_size_for(size);
 	uint64_t nslots_max = size / seg + 1;
 
 	root = pmemobj_root(pop, sizeof(*sb));
@@ -392,8 +394,12 @@ static int pool_format(PMEMobjpool *pop, const char *path, uint64_t size)
 				path, size, seg);
 	}
 	format_seal(sb);
+	/* no open accepts it until pmkv_restore() has filled it */
+	sb->restoring = cfg->restore;
 	pmemobj_memcpy_persist(pop, pmemobj_direct(root), sb, sizeof(*sb));
-	sb->next_segment_id = 0;	/* the copy keeps the static bytes only */
+	/* the copy keeps the static bytes only */
+	sb->next_segment_id = 0;
+	sb->restoring = 0;
 	pmemobj_memcpy_persist(pop, (uint8_t *)pop + sb->copy_off, sb,
 			       sizeof(*sb));
 	free(sb);
@@ -405,10 +411,11 @@ static int pool_format(PMEMobjpool *pop, const char *path, uint64_t size)
  * (in_place false), or the file or device there, all of it.
  */
 static int pool_create_at(const char *path, uint64_t size, bool in_place,
-			  mode_t mode)
+			  const struct pmkv_config *cfg)
 {
 	PMEMobjpool *pop = pmemobj_create(path, PMKV_LAYOUT_NAME,
-					  in_place ? 0 : size, mode);
+					  in_place ? 0 : size,
+					  in_place ? 0 : cfg->mode);
 	int rc;
 
 	if (!pop) {
@@ -417,7 +424,7 @@ static int pool_create_at(const char *path, uint64_t size, bool in_place,
 					path, size, pmemobj_errormsg());
 		return pmdk_error(path, "create");
 	}
-	rc = pool_format(pop, path, size);
+	rc = pool_format(pop, path, size, cfg);
 	pmemobj_close(pop);
 	return rc;
 }
@@ -548,7 +555,7 @@ static int create_new_file(struct pmkv *kv, const struct pmkv_config *cfg)
 			      tmp, strerror(errno));
 		goto out;
 	}
-	rc = pool_create_at(tmp, size, false, cfg->mode);
+	rc = pool_create_at(tmp, size, false, cfg);
 	if (rc)
 		goto err_unlink;
 	/* complete and durable: now it may have its name, unless taken */
@@ -672,7 +679,8 @@ static int check_probed(const char *path, enum probe_result res, bool create,
  * shrunk back if the create fails.
  */
 static int create_in_place(const char *path, enum probe_result res,
-			   bool devdax, uint64_t size, off_t st_size)
+			   bool devdax, uint64_t size, off_t st_size,
+			   const struct pmkv_config *cfg)
 {
 	int rc;
 
@@ -697,7 +705,7 @@ static int create_in_place(const char *path, enum probe_result res,
 			return pmkv_err(rc, "%s: cannot wipe an interrupted creation: %s",
 					path, strerror(-rc));
 	}
-	rc = pool_create_at(path, size, true, 0);
+	rc = pool_create_at(path, size, true, cfg);
 	if (rc && st_size == 0 && !devdax && truncate(path, 0))
 		log_err("%s: cannot shrink it back: %s", path, strerror(errno));
 	return rc;
@@ -849,7 +857,7 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 {
 	static const struct pmkv_config dflt = { .mode = 0600 };
 	struct probe p = { .res = PROBE_POOL };
-	bool devdax = false, create;
+	bool devdax = false, create, created = false;
 	uint64_t size;
 	struct stat st;
 	int rc;
@@ -868,6 +876,7 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 		rc = create_new_file(kv, cfg);
 		if (rc)
 			return rc;
+		created = true;
 		if (stat(path, &st))
 			return pmkv_err(-errno, "%s: %s", path, strerror(errno));
 	} else if (create && (cfg->flags & PMKV_F_EXCL)) {
@@ -886,9 +895,14 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	rc = check_probed(path, p.res, create, devdax, size);
 	if (rc)
 		return rc;
+	if (cfg->restore && !created && p.res != PROBE_EMPTY &&
+	    p.res != PROBE_NO_ROOT)
+		return pmkv_err(-EEXIST, "%s: holds a pool or other data; a restore makes a new pool",
+				path);
 	if (p.res == PROBE_EMPTY || p.res == PROBE_NO_ROOT) {
 		/* libpmemobj locks the path itself while it creates */
-		rc = create_in_place(path, p.res, devdax, size, st.st_size);
+		rc = create_in_place(path, p.res, devdax, size, st.st_size,
+				     cfg);
 		if (rc)
 			return rc;
 	}
@@ -909,6 +923,9 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	if (rc)
 		goto err_unlock;
 	rc = pool_super(kv, &p, size);
+	if (!rc && kv->sb->restoring && !cfg->restore)
+		rc = pmkv_err(PMKV_E_CORRUPT, "%s: a restore into it did not finish; restore the backup again into a new pool",
+			      path);
 	if (!rc)
 		rc = pool_media(kv, devdax, size);
 	if (rc)

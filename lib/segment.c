@@ -710,3 +710,48 @@ void segment_adopt_empty(struct pmkv *kv)
 		w->seg = newest;
 	}
 }
+
+int segment_restore_claim(struct pmkv *kv, uint64_t size, uint32_t *slot,
+			  uint64_t *off)
+{
+	uint64_t span = (size + kv->segment_size - 1) / kv->segment_size;
+
+	/* nothing is on bad blocks yet: keep the restored segments off them */
+	if (kv->nsegs == 0 && kv->nfree_slots == kv->nsegs_max)
+		quarantine_bad(kv, 0, kv->nsegs_max);
+	if (span == 0 || span > kv->nsegs_max)
+		return -ENOSPC;
+	*slot = find_run(kv, (uint32_t)span);
+	if (*slot == kv->nsegs_max)
+		return -ENOSPC;
+	memset(kv->slot_use + *slot, SLOT_USED, span);
+	kv->nfree_slots -= (uint32_t)span;
+	*off = format_slot_off(kv->sb, *slot);
+	return 0;
+}
+
+void segment_restore_publish(struct pmkv *kv, uint32_t slot, uint64_t id,
+			     uint64_t size, uint64_t used)
+{
+	struct pmkv_segment *h = kv_ptr(kv, format_slot_off(kv->sb, slot));
+	struct pmkv_slot *e = &kv->slots[slot];
+	struct pmkv_segment nh = { .magic = PMKV_SEGMENT_MAGIC, .id = id,
+				   .size = size,
+				   /* everything before used is whole */
+				   .reclaim = PMKV_SEG_SEALED(used) };
+	struct pmkv_slot ne = { .state = PMKV_SLOT_LIVE, .id = id,
+				.span = (uint32_t)((size + kv->segment_size - 1) /
+						   kv->segment_size) };
+
+	memcpy(nh.uuid, kv->sb->uuid, sizeof(nh.uuid));
+	nh.csum = header_csum(&nh);
+	ne.csum = entry_csum(&ne);
+	kv->persist->copy(&kv->misc_pc, h, &nh, sizeof(nh));
+	kv->persist->copy(&kv->misc_pc, e, &ne, sizeof(ne));
+}
+
+void segment_restore_done(struct pmkv *kv)
+{
+	memset(kv->slot_use, SLOT_FREE, kv->nsegs_max);
+	kv->nfree_slots = kv->nsegs_max;
+}

@@ -25,6 +25,8 @@ struct seg {
 	uint32_t slot;		/* its first slot: the index in kv->segs */
 	uint32_t span;		/* slots it takes */
 	bool open;		/* a writer appends to it: not a victim */
+	uint32_t pins;		/* backups still to copy it: not a victim
+				   either (atomic; backup.c) */
 	bool appendable;	/* nothing valid lies past used (recovery) */
 };
 
@@ -94,5 +96,20 @@ int segment_reserves_refill(struct pmkv *kv);
  * and the newest with room left becomes the opening thread's writer's.
  */
 void segment_adopt_empty(struct pmkv *kv);
+
+/*
+ * Restore (restore.c) fills a new pool before recovery reads it: claim
+ * the free slots a segment of size bytes needs, clear of bad blocks
+ * (-ENOSPC when there are none), then write its header, sealed at used,
+ * and its LIVE entry. Nothing is fenced: restore fences once for all of
+ * them, and the pool is not valid before it clears the superblock's
+ * restoring. segment_restore_done() forgets the claims: recovery reads
+ * the table.
+ */
+int segment_restore_claim(struct pmkv *kv, uint64_t size, uint32_t *slot,
+			  uint64_t *off);
+void segment_restore_publish(struct pmkv *kv, uint32_t slot, uint64_t id,
+			     uint64_t size, uint64_t used);
+void segment_restore_done(struct pmkv *kv);
 
 #endif /* PMKV_SEGMENT_H */
