@@ -256,7 +256,7 @@ const char *t_tmp_dir(void)
 	return "/tmp";
 }
 
-char *t_pool_tmp(char *buf, size_t n, const char *name)
+static char *tmp_in(char *buf, size_t n, const char *dir, const char *name)
 {
 	static unsigned counter;
 	struct stat st;
@@ -264,7 +264,7 @@ char *t_pool_tmp(char *buf, size_t n, const char *name)
 
 	for (tries = 0; tries < 1000; tries++) {
 		len = snprintf(buf, n, "%s/pmkv-t-%s-%d-%u-%08llx",
-			       t_tmp_dir(), name, (int)getpid(), counter++,
+			       dir, name, (int)getpid(), counter++,
 			       (unsigned long long)(t_rand() & 0xffffffff));
 		if (len < 0 || (size_t)len >= n)
 			t_error("t_pool_tmp: buffer of %zu bytes too small", n);
@@ -272,7 +272,7 @@ char *t_pool_tmp(char *buf, size_t n, const char *name)
 			break;
 	}
 	if (tries == 1000)
-		t_error("t_pool_tmp: no free name in %s", t_tmp_dir());
+		t_error("t_pool_tmp: no free name in %s", dir);
 
 	if (!tmp_owner) {
 		tmp_owner = getpid();
@@ -284,6 +284,34 @@ char *t_pool_tmp(char *buf, size_t n, const char *name)
 	    strlen(buf) < sizeof(tmp_paths[0]))
 		snprintf(tmp_paths[ntmp++], sizeof(tmp_paths[0]), "%s", buf);
 	return buf;
+}
+
+char *t_pool_tmp(char *buf, size_t n, const char *name)
+{
+	return tmp_in(buf, n, t_tmp_dir(), name);
+}
+
+char *t_backup_tmp(char *buf, size_t n, const char *name)
+{
+	const char *d = getenv("PMKV_TEST_BACKUP_DIR");
+
+	return tmp_in(buf, n, d && *d ? d : "/var/tmp", name);
+}
+
+bool t_dir_direct(const char *dir)
+{
+	char path[4096];
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/pmkv-t-direct-%d", dir, (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		t_error("%s: %s", path, strerror(errno));
+	ok = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_DIRECT) == 0;
+	close(fd);
+	unlink(path);
+	return ok;
 }
 
 struct pmkv_config *t_cfg(uint64_t size, unsigned flags)

@@ -119,6 +119,17 @@ char *t_pool_tmp(char *buf, size_t n, const char *name);
 /* the directory t_pool_tmp() uses */
 const char *t_tmp_dir(void);
 
+/*
+ * t_backup_tmp -- a fresh path for a backup, removed at exit like a pool's
+ *
+ * In $PMKV_TEST_BACKUP_DIR when set, else /var/tmp: backups move by
+ * direct I/O, which tmpfs refuses.
+ */
+char *t_backup_tmp(char *buf, size_t n, const char *name);
+
+/* whether files in dir take O_DIRECT (tmpfs does not) */
+bool t_dir_direct(const char *dir);
+
 /* a new pool of the given size (0: PMKV_POOL_DEFAULT); exits on failure */
 struct pmkv *t_pool_create(const char *path, uint64_t size);
 
