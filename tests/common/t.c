@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -296,6 +298,15 @@ char *t_backup_tmp(char *buf, size_t n, const char *name)
 	const char *d = getenv("PMKV_TEST_BACKUP_DIR");
 
 	return tmp_in(buf, n, d && *d ? d : "/var/tmp", name);
+}
+
+uint64_t t_super_off(const char *path)
+{
+	uint64_t off;
+
+	/* libpmemobj's root object offset, in its pool header */
+	t_pread(path, &off, sizeof(off), 6144);
+	return off;
 }
 
 bool t_dir_direct(const char *dir)
@@ -895,4 +906,51 @@ int t_count_cb(const void *key, size_t klen, const void *val, size_t vlen,
 	(void)vlen;
 	(*(unsigned *)arg)++;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* a small file system to fill */
+
+static char mnt[64];
+static pid_t mounter;
+
+
+static void unmount(void)
+{
+	if (getpid() != mounter || !mnt[0])
+		return;
+	if (umount2(mnt, MNT_DETACH))
+		fprintf(stderr, "# umount %s: %s\n", mnt, strerror(errno));
+	rmdir(mnt);
+	mnt[0] = '\0';
+}
+
+/* a tmpfs of size bytes at mnt, replacing any mounted there before */
+const char *t_mount_tmpfs(uint64_t size)
+{
+	char opt[64];
+
+	if (!mnt[0]) {
+		if (geteuid() != 0)
+			t_skip("not root: cannot mount a small tmpfs to fill");
+		if (unshare(CLONE_NEWNS))
+			t_skip("unshare(CLONE_NEWNS): %s", strerror(errno));
+		/*
+		 * keep our mounts out of the namespace we came from; the
+		 * kernel ignores source and type here, valgrind wants them
+		 */
+		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
+			t_skip("making / private: %s", strerror(errno));
+		snprintf(mnt, sizeof(mnt), "/tmp/pmkv-t-fullfs-XXXXXX");
+		if (!mkdtemp(mnt))
+			t_error("mkdtemp: %s", strerror(errno));
+		mounter = getpid();
+		atexit(unmount);
+	} else if (umount2(mnt, MNT_DETACH)) {
+		t_error("umount %s: %s", mnt, strerror(errno));
+	}
+	snprintf(opt, sizeof(opt), "size=%llu", (unsigned long long)size);
+	if (mount("tmpfs", mnt, "tmpfs", 0, opt))
+		t_skip("mount tmpfs %s at %s: %s", opt, mnt, strerror(errno));
+	return mnt;
 }

@@ -127,6 +127,18 @@ const char *t_tmp_dir(void);
  */
 char *t_backup_tmp(char *buf, size_t n, const char *name);
 
+/*
+ * t_mount_tmpfs -- a tmpfs of size bytes, to fill; its directory
+ *
+ * Mounted in a mount namespace of the test's own, and unmounted at exit.
+ * A second call replaces the first mount. Skips the test without root or
+ * where mounting is refused.
+ */
+const char *t_mount_tmpfs(uint64_t size);
+
+/* the file offset of a pool's superblock (libpmemobj's root object) */
+uint64_t t_super_off(const char *path);
+
 /* whether files in dir take O_DIRECT (tmpfs does not) */
 bool t_dir_direct(const char *dir);
 

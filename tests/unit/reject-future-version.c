@@ -17,16 +17,6 @@
 #include "internal.h"
 #include "format.h"
 
-#define PMDK_ROOT_OFFSET 6144
-
-static uint64_t super_offset(const char *path)
-{
-	uint64_t off;
-
-	t_pread(path, &off, sizeof(off), PMDK_ROOT_OFFSET);
-	return off;
-}
-
 /* copy orig, let fix() change the superblock, recompute its checksum */
 static void rewrite(const char *orig, char *path, size_t n,
 		    void (*fix)(struct pmkv_super *))
@@ -36,7 +26,7 @@ static void rewrite(const char *orig, char *path, size_t n,
 
 	t_pool_tmp(path, n, "version");
 	t_copy_file(orig, path);
-	off = super_offset(path);
+	off = t_super_off(path);
 	t_pread(path, &sb, sizeof(sb), off);
 	T_ASSERT_EQ(sb.magic, PMKV_SUPER_MAGIC);
 	T_ASSERT_EQ(sb.csum, format_super_csum(&sb));

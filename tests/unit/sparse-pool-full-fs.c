@@ -35,47 +35,7 @@
 #define KIB 1024ULL
 #define MIB (1024ULL * KIB)
 
-static char mnt[64];
-static pid_t mounter;
-
-static void unmount(void)
-{
-	if (getpid() != mounter || !mnt[0])
-		return;
-	if (umount2(mnt, MNT_DETACH))
-		fprintf(stderr, "# umount %s: %s\n", mnt, strerror(errno));
-	rmdir(mnt);
-	mnt[0] = '\0';
-}
-
-/* a tmpfs of size bytes at mnt, replacing any mounted there before */
-static void mount_tmpfs(uint64_t size)
-{
-	char opt[64];
-
-	if (!mnt[0]) {
-		if (geteuid() != 0)
-			t_skip("not root: cannot mount a small tmpfs to fill");
-		if (unshare(CLONE_NEWNS))
-			t_skip("unshare(CLONE_NEWNS): %s", strerror(errno));
-		/*
-		 * keep our mounts out of the namespace we came from; the
-		 * kernel ignores source and type here, valgrind wants them
-		 */
-		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL))
-			t_skip("making / private: %s", strerror(errno));
-		snprintf(mnt, sizeof(mnt), "/tmp/pmkv-t-fullfs-XXXXXX");
-		if (!mkdtemp(mnt))
-			t_error("mkdtemp: %s", strerror(errno));
-		mounter = getpid();
-		atexit(unmount);
-	} else if (umount2(mnt, MNT_DETACH)) {
-		t_error("umount %s: %s", mnt, strerror(errno));
-	}
-	snprintf(opt, sizeof(opt), "size=%llu", (unsigned long long)size);
-	if (mount("tmpfs", mnt, "tmpfs", 0, opt))
-		t_skip("mount tmpfs %s at %s: %s", opt, mnt, strerror(errno));
-}
+static const char *mnt;
 
 static int xopen(const char *path, int flags)
 {
@@ -161,7 +121,7 @@ static void direct(void)
 	struct t_snap snap;
 	const char *msg;
 
-	mount_tmpfs(8 * MIB);
+	mnt = t_mount_tmpfs(8 * MIB);
 	snprintf(room, sizeof(room), "%s/room", mnt);
 	snprintf(full, sizeof(full), "%s/full", mnt);
 	snprintf(past, sizeof(past), "%s/past", mnt);
@@ -277,7 +237,7 @@ static void through_open(void)
 	unsigned punched;
 	size_t vlen;
 
-	mount_tmpfs(PMKV_POOL_MIN + 8 * MIB);
+	mnt = t_mount_tmpfs(PMKV_POOL_MIN + 8 * MIB);
 	snprintf(path, sizeof(path), "%s/pool", mnt);
 	snprintf(filler, sizeof(filler), "%s/filler", mnt);
 	kv = t_pool_create(path, PMKV_POOL_MIN);
@@ -308,6 +268,5 @@ int main(void)
 {
 	direct();
 	through_open();
-	unmount();
 	return T_EXIT_PASS;
 }
