@@ -145,3 +145,26 @@ void commit_end_reclaim(struct commit *c)
 {
 	pthread_mutex_unlock(&c->w->lock);
 }
+
+int commit_append_filled(struct commit *c, const void *key, uint32_t klen,
+			 uint32_t vlen, int (*fn)(void *, uint8_t *, uint32_t),
+			 void *arg, uint64_t *off, uint64_t *size)
+{
+	uint64_t pos = c->off - c->seg->off;
+	uint8_t *val = kv_ptr(c->kv, c->seg->off +
+			      record_value_at(pos, klen, vlen));
+	struct pmkv_record hdr;
+	int rc = fn(arg, val, vlen);
+
+	if (rc)
+		return rc;
+	rec_prepare(&hdr, c->version, c->seg->id, pos, key, klen, vlen,
+		    rec_vcsum(val, vlen), 0, 0);
+	*off = c->off;
+	*size = rec_size(&hdr);
+	c->off += *size;
+	PMKV_ASSERT(c->off <= c->end);
+	rec_write(c->kv->persist, &c->w->pc, kv_ptr(c->kv, *off), &hdr, key,
+		  NULL);
+	return 0;
+}

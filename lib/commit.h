@@ -90,6 +90,16 @@ static inline uint64_t commit_append(struct commit *c, const void *key,
 }
 
 /*
+ * Append a record whose value fn(arg, dst, vlen) stores in place, at the
+ * record's value position in the pool; the checksum is taken from there.
+ * Its pool offset in *off and bytes in *size; fn's error, with nothing
+ * appended.
+ */
+int commit_append_filled(struct commit *c, const void *key, uint32_t klen,
+			 uint32_t vlen, int (*fn)(void *, uint8_t *, uint32_t),
+			 void *arg, uint64_t *off, uint64_t *size);
+
+/*
  * Reclamation's commit: its writer, room taken copy by copy, and its own
  * end (its copies moved the segment's end already)
  */

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "commit.h"
 #include "internal.h"
+#include "kv.h"
 #include "record.h"
 #include "segment.h"
 #include "space.h"
@@ -33,7 +34,8 @@ static int key_args(struct pmkv *kv, const void *key, size_t klen,
 
 /* a put (tomb false) or a delete of k, as one commit */
 static int write_one(struct pmkv *kv, const struct key *k, const void *val,
-		     uint32_t vlen, bool tomb, bool *was_live)
+		     uint32_t vlen, bool tomb, const struct kv_fill *fill,
+		     bool *was_live)
 {
 	struct install in = { .key = *k, .tomb = tomb };
 	struct commit c;
@@ -50,9 +52,14 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 		return rc;
 	in.version = c.version;
 	in.seg = c.seg;
-	in.off = commit_append(&c, k->p, k->len, val, vlen,
-			       tomb ? PMKV_REC_TOMBSTONE : 0, 0, &in.size);
-	rc = commit_fence(&c);
+	if (fill)
+		rc = commit_append_filled(&c, k->p, k->len, vlen, fill->fn,
+					  fill->arg, &in.off, &in.size);
+	else
+		in.off = commit_append(&c, k->p, k->len, val, vlen,
+				       tomb ? PMKV_REC_TOMBSTONE : 0, 0, &in.size);
+	if (!rc)
+		rc = commit_fence(&c);
 	if (rc)
 		goto out;	/* on media or not: recovery decides, as for a crash */
 
@@ -91,7 +98,25 @@ int pmkv_put(struct pmkv *kv, const void *key, size_t klen, const void *val,
 		rc = args_writable(kv);
 	if (rc)
 		return rc;
-	return write_one(kv, &k, val, (uint32_t)vlen, false, &was_live);
+	return write_one(kv, &k, val, (uint32_t)vlen, false, NULL, &was_live);
+}
+
+int kv_put_filled(struct pmkv *kv, const void *key, size_t klen, size_t vlen,
+		  const struct kv_fill *fill)
+{
+	struct key k;
+	bool was_live;
+	int rc;
+
+	rc = key_args(kv, key, klen, &k);
+	if (!rc && vlen > PMKV_VALUE_MAX)
+		rc = pmkv_err(-EINVAL, "value of %zu bytes; the limit is %u",
+			      vlen, PMKV_VALUE_MAX);
+	if (!rc)
+		rc = args_writable(kv);
+	if (rc)
+		return rc;
+	return write_one(kv, &k, NULL, (uint32_t)vlen, false, fill, &was_live);
 }
 
 /* the entry of a live key, with the shard's read lock held; NULL if none */
@@ -293,6 +318,54 @@ static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
 	return 0;
 }
 
+int kv_value_pin(struct pmkv *kv, const void *key, size_t klen,
+		 struct kv_pinned *p)
+{
+	const struct pmkv_record *r;
+	struct shard *sh;
+	struct ientry *e;
+	const char *why;
+	struct key k;
+	uint64_t off;
+	int rc;
+
+	rc = key_args(kv, key, klen, &k);
+	if (rc)
+		return rc;
+	sh = kv_shard(kv, &k);
+	/* no reclamation under way: a victim it picked may not be pinned */
+	pthread_mutex_lock(&kv->gc_lock);
+	pthread_rwlock_rdlock(&sh->lock);
+	e = find_live(sh, &k);
+	if (!e) {
+		rc = -ENOENT;
+		goto out;
+	}
+	off = IE_OFF(e);
+	r = kv_ptr(kv, off);
+	if (badblocks_hit(&kv->bad, off, sizeof(*r)) || rec_on_bad(kv, off, r)) {
+		rc = pmkv_err(PMKV_E_CORRUPT,
+			      "%s: record at pool offset %llu: a bad block (media error)",
+			      kv->path, (unsigned long long)off);
+		goto out;
+	}
+	why = rec_check_entry(kv->base, sh->t.limit, r, off, k.p, k.len,
+			      SALVAGE_SEG(kv, e->seg));
+	if (why) {
+		rc = rec_damaged(kv->path, r, off, why);
+		goto out;
+	}
+	p->seg = kv->segs[e->seg];
+	__atomic_add_fetch(&p->seg->pins, 1, __ATOMIC_ACQ_REL);
+	p->off = off;
+	p->hdr = *r;
+	p->val = rec_val(r);
+out:
+	pthread_rwlock_unlock(&sh->lock);
+	pthread_mutex_unlock(&kv->gc_lock);
+	return rc;
+}
+
 int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 	     size_t bufsz, size_t *vlen)
 {
@@ -358,7 +431,7 @@ int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
 	/* an absent key costs no record */
 	if (!key_is_live(kv_shard(kv, &k), &k))
 		return err_plain(-ENOENT, "no such key");
-	rc = write_one(kv, &k, NULL, 0, true, &was_live);
+	rc = write_one(kv, &k, NULL, 0, true, NULL, &was_live);
 	if (rc)
 		return rc;
 	/* a concurrent delete got there first */

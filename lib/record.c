@@ -137,7 +137,7 @@ void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 	uint64_t tail;
 
 	/* one copy of a contiguous image for typical records */
-	if (size <= sizeof(small)) {
+	if (size <= sizeof(small) && (val || !vlen)) {
 		memcpy(small, hdr, sizeof(*hdr));
 		memcpy(small + sizeof(*hdr), key, hdr->klen);
 		if (vlen)
@@ -156,8 +156,11 @@ void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 		ops->copy(pc, d + sizeof(*hdr) + hdr->klen, zero,
 			  voff - sizeof(*hdr) - hdr->klen);
 	}
-	if (vlen)
+	/* val NULL: the value was stored in place (commit_append_filled) */
+	if (vlen && val)
 		ops->copy(pc, d + voff, val, vlen);
+	else if (vlen)
+		ops->flush(pc, d + voff, vlen);
 	tail = size - voff - vlen;
 	if (tail) {
 		static const uint8_t zero[PMKV_REC_ALIGN];

@@ -80,7 +80,10 @@ const char *rec_check_entry(const uint8_t *base, uint64_t limit,
  */
 int rec_damaged(const char *path, const struct pmkv_record *r, uint64_t off,
 		const char *what);
-/* write a prepared record at dst, val its value: copy + flush, no fence */
+/*
+ * write a prepared record at dst, val its value: copy + flush, no fence;
+ * val NULL with a length: the value is in place already, and is flushed
+ */
 void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 	       void *dst, const struct pmkv_record *hdr, const void *key,
 	       const void *val);

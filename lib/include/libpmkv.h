@@ -564,6 +564,43 @@ int pmkv_restore(const char *backup, const char *path,
 int pmkv_verify(const char *backup, const struct pmkv_transfer_config *tc,
 		struct pmkv_transfer_report *rep, size_t rep_size);
 
+/*
+ * pmkv_put_from_fd -- put a value of vlen bytes read from a file
+ *
+ * [in] fd: open for reading; its flags and offset are not changed.
+ * [in] offset: where the value starts in the file.
+ * [in] tc, rep, rep_size: as for pmkv_backup() (no base).
+ * The device writes the value straight into the record's pmem pages by
+ * direct I/O where it can: a value of 64 KiB or more read from a page-
+ * aligned offset of a file that takes O_DIRECT (its last partial page,
+ * and anything else, goes through the page cache: bounce bytes). The put
+ * is durable and atomic as any pmkv_put(), one fence after the value is
+ * flushed. Returns 0, pmkv_put()'s errors, or:
+ *   -EBADF    fd is not open for reading
+ *   -ENODATA  the file ends before offset + vlen; nothing was put
+ *   -errno    the file's own read errors; nothing was put
+ * The writer of the calling thread is held while the value is read.
+ */
+int pmkv_put_from_fd(struct pmkv *kv, const void *key, size_t klen, int fd,
+		     uint64_t offset, size_t vlen,
+		     const struct pmkv_transfer_config *tc,
+		     struct pmkv_transfer_report *rep, size_t rep_size);
+
+/*
+ * pmkv_get_to_fd -- write a key's value to a file at offset
+ *
+ * [in] fd: open for writing. [out] vlen: the value's size; may be NULL.
+ * The value's checksum is checked before a byte is written; the bytes go
+ * from the pool's pages by direct I/O as pmkv_put_from_fd() reads them.
+ * Returns 0, -ENOENT, -EINVAL, -EBADF (not open for writing),
+ * PMKV_E_CORRUPT, or the file's own write errors (-ENOSPC, -EIO, ...:
+ * what was written of the value then is undefined).
+ */
+int pmkv_get_to_fd(struct pmkv *kv, const void *key, size_t klen, int fd,
+		   uint64_t offset, size_t *vlen,
+		   const struct pmkv_transfer_config *tc,
+		   struct pmkv_transfer_report *rep, size_t rep_size);
+
 /* ------------------------------------------------------------------ */
 /* information and statistics */
 
