@@ -179,6 +179,23 @@ static uint64_t plan(struct backup *b)
 	return at;
 }
 
+/* a zero page where the header goes, durable */
+static int invalidate(struct backup *b)
+{
+	void *zero = aligned_alloc(PMKV_SLOT_ALIGN, PMKV_SLOT_ALIGN);
+	ssize_t n;
+
+	if (!zero)
+		return pmkv_err(-ENOMEM, "no memory for a page");
+	memset(zero, 0, PMKV_SLOT_ALIGN);
+	n = pwrite(b->fd, zero, PMKV_SLOT_ALIGN, 0);
+	free(zero);
+	if (n != (ssize_t)PMKV_SLOT_ALIGN || fdatasync(b->fd))
+		return pmkv_err(n < 0 ? -errno : -EIO, "%s: cannot clear its first page: %s",
+				b->target, n < 0 ? strerror(errno) : "short write");
+	return 0;
+}
+
 static int open_target(struct backup *b, uint64_t size)
 {
 	const char *t = b->target;
@@ -200,7 +217,8 @@ static int open_target(struct backup *b, uint64_t size)
 				return pmkv_err(-ENOSPC, "%s: %llu bytes, the backup needs %llu",
 						t, (unsigned long long)dev,
 						(unsigned long long)size);
-			return 0;
+			/* an older backup there stops being one before it is overwritten */
+			return invalidate(b);
 		}
 		if (!S_ISREG(st.st_mode))
 			return pmkv_err(-EINVAL, "%s: neither a file nor a block device", t);
@@ -300,8 +318,9 @@ static int copy_segments(struct backup *b, uint64_t size)
 	struct pmkv *kv = b->kv;
 	int rc;
 
+	/* progress counts the segments' bytes: the table and header are small */
 	rc = transfer_start(&b->x, b->target, b->fd, true, b->direct, b->tc,
-			kv->base, kv->map_len, size);
+			kv->base, kv->map_len, size - PMKV_SLOT_ALIGN - b->table_bytes);
 	if (rc)
 		return rc;
 	for (uint32_t i = 0; i < b->n && !b->x.error; i++) {

@@ -79,12 +79,13 @@ static int check_header(struct bfile *b, uint64_t size)
 	if (h->byte_order != PMKV_BYTE_ORDER_MARK)
 		return pmkv_err(PMKV_E_FOREIGN, "%s: a backup of the opposite byte order",
 				b->path);
-	if (h->csum != backup_file_header_csum(h))
-		return pmkv_err(PMKV_E_CORRUPT, "%s: the backup's header fails its checksum",
-				b->path);
+	/* before the checksum: another format may sum other bytes */
 	if (h->format_major != PMKV_FORMAT_MAJOR)
 		return pmkv_err(PMKV_E_VERSION, "%s: a backup of format %u, this build reads %u",
 				b->path, h->format_major, PMKV_FORMAT_MAJOR);
+	if (h->csum != backup_file_header_csum(h))
+		return pmkv_err(PMKV_E_CORRUPT, "%s: the backup's header fails its checksum",
+				b->path);
 	if (h->file_size > size)
 		return pmkv_err(PMKV_E_CORRUPT, "%s: cut short: %llu bytes of %llu",
 				b->path, (unsigned long long)size,

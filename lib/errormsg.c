@@ -57,7 +57,7 @@ const char *pmkv_errormsg(void)
 }
 
 static const char *const own[] = {
-	[0] = "PMKV_E_CORRUPT: pool is damaged",
+	[0] = "PMKV_E_CORRUPT: a damaged pool or backup",
 	[1] = "PMKV_E_FOREIGN: not a pmkv pool",
 	[2] = "PMKV_E_VERSION: pool format not supported by this build",
 	[3] = "PMKV_E_GRANULARITY: medium cannot give the required durability",

@@ -59,9 +59,15 @@ static void locks_fini(struct pmkv *kv)
  */
 static int restore_clear(struct pmkv *kv)
 {
+	struct pmkv_super *copy = kv_ptr(kv, kv->sb->copy_off);
+
+	/* the primary first: a copy still restoring only makes salvage wary */
 	kv->sb->restoring = 0;
 	persist_range(kv->persist, &kv->misc_pc, &kv->sb->restoring,
 		      sizeof(kv->sb->restoring));
+	copy->restoring = 0;
+	persist_range(kv->persist, &kv->misc_pc, &copy->restoring,
+		      sizeof(copy->restoring));
 	return kv->misc_pc.error ? persist_check(kv, &kv->misc_pc) : 0;
 }
 

@@ -397,9 +397,12 @@ static int pool_format(PMEMobjpool *pop, const char *path, uint64_t size,
 	/* no open accepts it until pmkv_restore() has filled it */
 	sb->restoring = cfg->restore;
 	pmemobj_memcpy_persist(pop, pmemobj_direct(root), sb, sizeof(*sb));
-	/* the copy keeps the static bytes only */
+	/*
+	 * the copy keeps the static bytes only, and restoring: salvage,
+	 * which reads the copy when the primary is damaged, must refuse an
+	 * unfinished restore as well
+	 */
 	sb->next_segment_id = 0;
-	sb->restoring = 0;
 	pmemobj_memcpy_persist(pop, (uint8_t *)pop + sb->copy_off, sb,
 			       sizeof(*sb));
 	free(sb);

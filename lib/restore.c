@@ -37,6 +37,7 @@ struct restore {
 	uint32_t *slots;
 	uint64_t total, bytes, bounce_bytes;
 	enum pmkv_transfer_path path;
+	bool filled;		/* the pool holds the chain: recovery checks it */
 };
 
 static uint64_t now_ns(void)
@@ -176,6 +177,7 @@ static int fill(struct pmkv *kv, void *arg)
 			   sizeof(kv->sb->next_segment_id));
 	kv->persist->fence(&kv->misc_pc);
 	segment_restore_done(kv);
+	r->filled = true;
 	return kv->misc_pc.error ? persist_check(kv, &kv->misc_pc) : 0;
 }
 
@@ -238,7 +240,14 @@ int pmkv_restore(const char *backup, const char *path,
 		records = st.recovered_records;
 		pmkv_close(&kv);
 		report(&r, records, rep, rep_size, t0);
-	} else if (!existed && rc != -EEXIST) {
+	} else if (rc == PMKV_E_CORRUPT && r.filled) {
+		char *why = strdup(pmkv_errormsg());
+
+		rc = pmkv_err(rc, "%s: a record fails its checks once restored (pmkv_verify names its place in the backup): %s",
+			      backup, why ? why : "");
+		free(why);
+	}
+	if (rc && !existed && rc != -EEXIST) {
 		/* a pool that cannot become valid is of no use to anyone */
 		unlink(path);
 	}

@@ -23,6 +23,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "errormsg.h"
 #include "invariant.h"
 #include "log.h"
@@ -245,6 +251,9 @@ static void reap(struct xfer *x, bool all)
 		io_uring_cqe_seen(&x->ring, cqe);
 		x->inflight--;
 		got = true;
+		/* the kernel wrote them behind memcheck's back */
+		if (res > 0 && !x->to_fd)
+			VALGRIND_MAKE_MEM_DEFINED(r->mem, (size_t)res);
 		if (res > 0 && (uint64_t)res < r->len && !x->error) {
 			/* short: the rest goes again (EOF shows as 0 next) */
 			x->bytes += (uint64_t)res;

@@ -530,9 +530,10 @@ int pmkv_backup(struct pmkv *kv, const char *target,
  *
  * [in] backup: a backup file; an incremental one's bases are read from
  * where they were when it was taken.
- * [in] cfg: PMKV_F_CREATE is implied; its size, if not 0, must give the
- * pool the backup's segment size; mode as for pmkv_open(). A devdax
- * device must hold no pool.
+ * [in] cfg: PMKV_F_CREATE is implied (PMKV_F_NO_HELPER is kept); its
+ * size, if not 0, is the new pool's (0: the backup's pool size); the
+ * segments are the backup's size whatever the pool's; mode as for
+ * pmkv_open(). A devdax device must hold no pool.
  * The bytes go from the backup into the new pool's pages by direct I/O,
  * are made durable, and every record's checksums are checked before the
  * pool becomes valid: a pool whose restore was interrupted is refused by
@@ -541,7 +542,7 @@ int pmkv_backup(struct pmkv *kv, const char *target,
  *   -EEXIST   path holds a pool or a file that is not empty
  *   -ENOENT   no such backup (or base)
  *   -ENOSPC   the pool or its filesystem is too small for the backup
- *   -EINVAL   a bad argument, or a size with another segment size
+ *   -EINVAL   a bad argument
  *   -ECANCELED  the progress callback asked to stop
  *   PMKV_E_FOREIGN  not a backup, or a chain mixing pools
  *   PMKV_E_CORRUPT  a backup damaged or cut short (nothing stays valid)
