@@ -15,6 +15,9 @@ int cmd_get(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_salvage(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 #endif /* PMKV_CLI_BUILTIN_H */

@@ -8,6 +8,7 @@
 #include "bench.h"
 #include "hist.h"
 #include "json.h"
+#include "transfer.h"
 #include "util.h"
 
 /* json-c gives doubles 17 digits; figures are read by people too */
@@ -125,6 +126,48 @@ struct json_object *record_to_json(const void *key, size_t klen,
 
 	add(o, "key", escaped(key, klen));
 	add(o, "value", escaped(val, vlen));
+	return o;
+}
+
+static struct json_object *uuid_to_json(const uint8_t uuid[16])
+{
+	static const uint8_t zero[16];
+	char buf[UTIL_UUID_BUF];
+
+	if (!memcmp(uuid, zero, sizeof(zero)))
+		return NULL;
+	return json_object_new_string(util_uuid_fmt(buf, uuid));
+}
+
+struct json_object *transfer_to_json(const char *what, const char *backup,
+				     const char *pool, const char *base,
+				     const struct pmkv_transfer_report *rep,
+				     unsigned flags)
+{
+	struct json_object *o = json_object_new_object();
+	bool is_backup = !strcmp(what, "backup");
+
+	add(o, "backup", json_object_new_string(backup));
+	if (pool)
+		add(o, "pool", json_object_new_string(pool));
+	if (is_backup)
+		add(o, "base", base ? json_object_new_string(base) : NULL);
+	add(o, "path", json_object_new_string(
+		pmkv_transfer_path_name(rep->path)));
+	add(o, "bytes", json_size(rep->bytes, flags));
+	add(o, "bounce_bytes", json_size(rep->bounce_bytes, flags));
+	add(o, "segments", json_object_new_uint64(rep->segments));
+	add(o, "segments_copied", json_object_new_uint64(rep->segments_copied));
+	if (!is_backup)
+		add(o, "records", json_object_new_uint64(rep->records));
+	add(o, "version", json_object_new_uint64(rep->version));
+	add(o, "chain", json_object_new_uint64(rep->chain));
+	add(o, "elapsed_ns", json_object_new_uint64(rep->elapsed_ns));
+	add(o, "mb_per_sec",
+	    json_fixed(transfer_mb_per_sec(rep->bytes, rep->elapsed_ns), 1));
+	add(o, "uuid", uuid_to_json(rep->uuid));
+	add(o, "base_uuid", uuid_to_json(rep->base_uuid));
+	add(o, "pool_uuid", uuid_to_json(rep->pool_uuid));
 	return o;
 }
 

@@ -40,6 +40,19 @@ struct json_object *pool_to_json(const char *path,
 struct json_object *record_to_json(const void *key, size_t klen,
 				   const void *val, size_t vlen);
 
+/*
+ * what a backup, restore or verify did: the paths named on the command
+ * line (what is "backup", "restore" or "verify"; pool and base may be
+ * NULL and are then left out, except base for a backup, which is null
+ * there for a full one), then every field of struct pmkv_transfer_report
+ * by its C name ("path" its name, uuids as strings, base_uuid null for
+ * a full backup, records for restore and verify only) and mb_per_sec
+ */
+struct json_object *transfer_to_json(const char *what, const char *backup,
+				     const char *pool, const char *base,
+				     const struct pmkv_transfer_report *rep,
+				     unsigned flags);
+
 /* every input of a benchmark run, the engines and their modes included */
 struct json_object *bench_config_to_json(const struct bench_config *cfg);
 

@@ -21,6 +21,9 @@ static const struct cmd {
 	{ "delete", cmd_delete, "remove a key" },
 	{ "scan", cmd_scan, "list keys and values in key order" },
 	{ "salvage", cmd_salvage, "copy what a damaged pool holds to a new pool" },
+	{ "backup", cmd_backup, "copy a pool into a backup file, whole or incremental" },
+	{ "restore", cmd_restore, "make a new pool from a backup" },
+	{ "verify", cmd_verify, "check a backup and its chain" },
 	{ "bench", cmd_bench, "measure the engine (db_bench names and flags)" },
 };
 

@@ -151,6 +151,22 @@ const char *util_size_fmt(char *buf, uint64_t bytes, unsigned flags)
 	return buf;
 }
 
+const char *util_uuid_fmt(char *buf, const uint8_t uuid[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	char *d = buf;
+
+	for (unsigned i = 0; i < 16; i++) {
+		/* the 8-4-4-4-12 grouping of RFC 4122 */
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*d++ = '-';
+		*d++ = hex[uuid[i] >> 4];
+		*d++ = hex[uuid[i] & 0xf];
+	}
+	*d = '\0';
+	return buf;
+}
+
 static bool plain(unsigned char c)
 {
 	return c >= 0x20 && c <= 0x7e && c != '\\';

@@ -78,6 +78,12 @@ int util_parse_size(const char *s, uint64_t *out);
  */
 const char *util_size_fmt(char *buf, uint64_t bytes, unsigned flags);
 
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and its NUL */
+#define UTIL_UUID_BUF 37
+
+/* util_uuid_fmt -- 16 bytes as a lower-case uuid string; returns buf */
+const char *util_uuid_fmt(char *buf, const uint8_t uuid[16]);
+
 /*
  * util_escape -- a byte string made printable: bytes 0x20..0x7e stand for
  * themselves except '\', which becomes "\\"; every other byte becomes
