@@ -20,7 +20,7 @@ for v in -V --version; do
 	grep -q "^pmkv-cli [0-9]" "$OUT" || fail "$v: no CLI version"
 	grep -q "^libpmkv [0-9]*\.[0-9]*" "$OUT" || fail "$v: no library version"
 done
-for c in create info put get delete scan bench; do
+for c in create info put get delete scan backup restore verify bench; do
 	expect_rc 0 $c --help
 	grep -q "usage: pmkv-cli $c" "$OUT" || fail "$c --help: no usage"
 done
