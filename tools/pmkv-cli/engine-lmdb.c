@@ -10,6 +10,7 @@
  * the next) and scans one cursor, LMDB's cheapest way to read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,126 @@ out:
 	return rc;
 }
 
+/* fdatasync a file by name; -errno with msg set */
+static int sync_file(const char *path, char *msg, size_t msglen)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fdatasync(fd)) {
+		rc = -errno;
+		snprintf(msg, msglen, "%s %s: %s", fd < 0 ? "open" : "fdatasync",
+			 path, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * LMDB's hot copy, as mdb_copy does it: a read transaction keeps the
+ * pages it copies, writers go on. mdb_env_copy2() writes data.mdb in the
+ * directory through a descriptor it sets O_DIRECT where it can, but
+ * never syncs it: the fdatasync after it makes the copy durable, as
+ * pmkv's and RocksDB's backups are when they return.
+ */
+static int lm_backup(struct bench_db *db, const struct bench_xfer_conf *c,
+		     struct bench_xfer_report *rep, char *msg, size_t msglen)
+{
+	char *data;
+	int rc;
+
+	(void)rep;	/* the caller counts data.mdb's size */
+	if (mkdir(c->target, 0755)) {
+		snprintf(msg, msglen, "mkdir %s: %s", c->target,
+			 strerror(errno));
+		return -errno;
+	}
+	/* without MDB_CP_COMPACT: the pages as they are, free ones too */
+	rc = mdb_env_copy2(db->env, c->target, 0);
+	if (rc)
+		return lm_code(rc, "mdb_env_copy2", msg, msglen);
+	if (asprintf(&data, "%s/data.mdb", c->target) < 0)
+		return -ENOMEM;
+	rc = sync_file(data, msg, msglen);
+	free(data);
+	return rc;
+}
+
+#define COPY_CHUNK (1U << 20)
+
+/* from into a new file to, made durable: what cp and a sync would do */
+static int copy_file(const char *from, const char *to, char *msg,
+		     size_t msglen)
+{
+	char *buf = malloc(COPY_CHUNK);
+	int in = -1, out = -1, rc = 0;
+	ssize_t n = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				  0644)) < 0) {
+		rc = -errno;
+		snprintf(msg, msglen, "open %s: %s", in < 0 ? from : to,
+			 strerror(errno));
+		goto out;
+	}
+	while ((n = read(in, buf, COPY_CHUNK)) > 0) {
+		for (ssize_t w, off = 0; off < n; off += w) {
+			w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				rc = -errno;
+				snprintf(msg, msglen, "write %s: %s", to,
+					 strerror(errno));
+				goto out;
+			}
+		}
+	}
+	if (n < 0 || fdatasync(out)) {
+		rc = -errno;
+		snprintf(msg, msglen, "%s %s: %s", n < 0 ? "read" : "fdatasync",
+			 n < 0 ? from : to, strerror(errno));
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return rc;
+}
+
+/* LMDB has no restore: its backup is a data file, copied back and opened */
+static int lm_restore(const struct bench_xfer_conf *c, const char *path,
+		      struct bench_xfer_report *rep, char *msg, size_t msglen)
+{
+	char *from = NULL, *to = NULL;
+	MDB_env *env = NULL;
+	int rc;
+
+	(void)rep;
+	if (mkdir(path, 0755)) {
+		snprintf(msg, msglen, "mkdir: %s", strerror(errno));
+		return -errno;
+	}
+	if (asprintf(&from, "%s/data.mdb", c->target) < 0)
+		from = NULL;
+	if (asprintf(&to, "%s/data.mdb", path) < 0)
+		to = NULL;
+	rc = from && to ? copy_file(from, to, msg, msglen) : -ENOMEM;
+	/* the map size is the one in the file's meta page */
+	if (!rc && (rc = mdb_env_create(&env)))
+		rc = lm_code(rc, "mdb_env_create", msg, msglen);
+	else if (!rc && (rc = mdb_env_open(env, path, MDB_NOTLS, 0644)))
+		rc = lm_code(rc, "mdb_env_open", msg, msglen);
+	if (env)
+		mdb_env_close(env);
+	free(from);
+	free(to);
+	return rc;
+}
+
 static const char *lm_errmsg(struct bench_thr *t)
 {
 	return t->msg;
@@ -329,4 +450,8 @@ const struct bench_engine engine_lmdb = {
 	.del = lm_del,
 	.scan = lm_scan,
 	.errmsg = lm_errmsg,
+	.backup_how = "mdb_env_copy2 into a directory, without MDB_CP_COMPACT (hot copy, as mdb_copy), then fdatasync",
+	.restore_how = "a copy of data.mdb back (read + write + fdatasync), then mdb_env_open",
+	.backup = lm_backup,
+	.restore = lm_restore,
 };

@@ -180,6 +180,82 @@ static const char *pm_errmsg(struct bench_thr *t)
 	return pmkv_errormsg();
 }
 
+/* bench's cancel flag, polled as the bytes move */
+static int pm_progress(uint64_t done, uint64_t total, void *arg)
+{
+	(void)done;
+	(void)total;
+	return atomic_load_explicit((const atomic_bool *)arg,
+				    memory_order_relaxed);
+}
+
+static int xfer_config(const struct bench_xfer_conf *c,
+		       struct pmkv_transfer_config **tc)
+{
+	int rc = pmkv_transfer_config_new(tc);
+
+	if (!rc)
+		rc = pmkv_transfer_config_set_queue_depth(*tc,
+							  c->queue_depth);
+	if (!rc && c->cancel)
+		rc = pmkv_transfer_config_set_progress(*tc, pm_progress,
+						       (void *)c->cancel);
+	return rc;
+}
+
+static void xfer_report(const struct pmkv_transfer_report *r,
+			struct bench_xfer_report *rep)
+{
+	rep->bytes = r->bytes;
+	rep->has_path = true;
+	snprintf(rep->path, sizeof(rep->path), "%s",
+		 pmkv_transfer_path_name(r->path));
+	rep->bounce_bytes = r->bounce_bytes;
+}
+
+/* the call that failed, and the library's message if it left one */
+static void xfer_msg(char *msg, size_t msglen, const char *call)
+{
+	const char *m = pmkv_errormsg();
+
+	snprintf(msg, msglen, "%s%s%s", call, *m ? ": " : "", m);
+}
+
+static int pm_backup(struct bench_db *db, const struct bench_xfer_conf *c,
+		     struct bench_xfer_report *rep, char *msg, size_t msglen)
+{
+	struct pmkv_transfer_config *tc = NULL;
+	struct pmkv_transfer_report r = { 0 };
+	int rc = xfer_config(c, &tc);
+
+	if (!rc)
+		rc = pmkv_backup(db->kv, c->target, tc, &r, sizeof(r));
+	if (rc)
+		xfer_msg(msg, msglen, "pmkv_backup");
+	else
+		xfer_report(&r, rep);
+	pmkv_transfer_config_free(&tc);
+	return rc;
+}
+
+static int pm_restore(const struct bench_xfer_conf *c, const char *path,
+		      struct bench_xfer_report *rep, char *msg, size_t msglen)
+{
+	struct pmkv_transfer_config *tc = NULL;
+	struct pmkv_transfer_report r = { 0 };
+	int rc = xfer_config(c, &tc);
+
+	/* the pool takes the backup's size: the config names none */
+	if (!rc)
+		rc = pmkv_restore(c->target, path, NULL, tc, &r, sizeof(r));
+	if (rc)
+		xfer_msg(msg, msglen, "pmkv_restore");
+	else
+		xfer_report(&r, rep);
+	pmkv_transfer_config_free(&tc);
+	return rc;
+}
+
 struct pmkv *engine_pmkv_handle(struct bench_db *db)
 {
 	return db->kv;
@@ -203,4 +279,8 @@ const struct bench_engine engine_pmkv = {
 	.del = pm_del,
 	.scan = pm_scan,
 	.errmsg = pm_errmsg,
+	.backup_how = "pmkv_backup: the pool's segments by direct I/O, hot",
+	.restore_how = "pmkv_restore: a new pool, its pages read by direct I/O",
+	.backup = pm_backup,
+	.restore = pm_restore,
 };

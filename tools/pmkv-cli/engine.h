@@ -3,6 +3,7 @@
 #ifndef PMKV_CLI_ENGINE_H
 #define PMKV_CLI_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,27 @@ struct bench_store_conf {
 	bool create;		/* make a new store; -EEXIST if one is there */
 	bool sync;		/* durable writes (pmkv: always) */
 	bool no_helper;		/* pmkv: PMKV_F_NO_HELPER */
+};
+
+/* how backup() and restore() move a store to and from a backup */
+struct bench_xfer_conf {
+	/*
+	 * the backup: a path that does not exist yet, in the backup
+	 * directory; backup() makes a file (pmkv) or a directory there
+	 */
+	const char *target;
+	unsigned queue_depth;	/* pmkv: requests in flight */
+	/* non-NULL: the engine may stop early (-ECANCELED) once it is true */
+	const atomic_bool *cancel;
+};
+
+/* what one backup() or restore() did, as far as the engine can say */
+struct bench_xfer_report {
+	/* bytes moved; 0: the caller counts the sizes of the backup's files */
+	uint64_t bytes;
+	bool has_path;		/* pmkv: path and bounce_bytes say how */
+	char path[16];		/* pmkv_transfer_path_name() */
+	uint64_t bounce_bytes;	/* of bytes, copied by the CPU on the way */
 };
 
 /*
@@ -91,6 +113,23 @@ struct bench_engine {
 		    uint64_t n, bench_scan_fn fn, void *arg);
 	/* errmsg -- detail of the last failure on this thread */
 	const char *(*errmsg)(struct bench_thr *t);
+
+	/* what backup() and restore() call, for the report */
+	const char *backup_how, *restore_how;
+	/*
+	 * backup -- a hot backup of the open store to c->target: other
+	 * threads may go on using db meanwhile. Durable on return.
+	 */
+	int (*backup)(struct bench_db *db, const struct bench_xfer_conf *c,
+		      struct bench_xfer_report *rep, char *msg,
+		      size_t msglen);
+	/*
+	 * restore -- a new store at path (nothing there yet) from the
+	 * backup c->target, closed on return: open() opens it
+	 */
+	int (*restore)(const struct bench_xfer_conf *c, const char *path,
+		       struct bench_xfer_report *rep, char *msg,
+		       size_t msglen);
 };
 
 /* NULL when no engine has that name or it is not built in */
