@@ -39,6 +39,27 @@ static const char *granularity_text(const struct pmkv_info *info)
 	return "cache line: flush + fence";
 }
 
+/* (c): what backup and restore are measured against */
+static void print_io_floor(const struct bench_config *cfg)
+{
+	const struct bench_io_floor *f = &cfg->io_floor;
+	char b[UTIL_SIZE_BUF], n[UTIL_SIZE_BUF];
+
+	if (!f->measured) {
+		printf("             (c) direct I/O floor not measured: %s\n",
+		       f->skip);
+		return;
+	}
+	printf("             (c) direct I/O of the backup directory: write %.3f GB/s, read %.3f GB/s\n"
+	       "                 (%s, O_DIRECT, queue depth %u of %s requests from an anonymous buffer;\n"
+	       "                 a new %s file written, fdatasync, read back; median of %u rounds;\n"
+	       "                 cpu %.4f s/GB writing, %.4f s/GB reading)\n",
+	       f->write_gbps, f->read_gbps, f->how, f->depth,
+	       util_size_fmt(b, f->request, UTIL_HUMAN),
+	       util_size_fmt(n, f->bytes, UTIL_HUMAN), f->rounds,
+	       f->write_cpu_s_per_gb, f->read_cpu_s_per_gb);
+}
+
 static void print_floor(const struct bench_config *cfg)
 {
 	const struct bench_floor *f = &cfg->floor;
@@ -59,6 +80,8 @@ static void print_floor(const struct bench_config *cfg)
 	printf("             write floor (a)+(b) %.3f us, read floor (b) %.3f us; one thread, median of %d rounds\n",
 	       floor_ns(f, 0, 1) / 1e3, floor_ns(f, 1, 0) / 1e3,
 	       FLOOR_ROUNDS);
+	if (cfg->has_xfer)
+		print_io_floor(cfg);
 }
 
 void text_config(const struct bench_config *cfg, bool fresh_any)
@@ -106,6 +129,15 @@ void text_config(const struct bench_config *cfg, bool fresh_any)
 		printf("note:        on tmpfs, fdatasync and msync return at once: LMDB's and RocksDB's\n"
 		       "             durable commits cost only the system calls here, not the flush a disk\n"
 		       "             or pmem would need; pmkv's flush + fence does run, on DRAM\n");
+	if (cfg->has_xfer) {
+		printf("backups:     %s (%s), queue depth %u; GB = 10^9 bytes; a backup's page cache\n"
+		       "             is dropped before restore reads it; restore's new store is beside the pool\n",
+		       cfg->backup_dir, cfg->backup_fs, cfg->queue_depth);
+		if (cfg->backup_on_tmpfs)
+			printf("note:        the backups are on tmpfs, in memory: O_DIRECT there is refused (before\n"
+			       "             Linux 6.6; pmkv then takes its buffered path and there is no floor)\n"
+			       "             or a copy into the page cache; no figure here measures a disk\n");
+	}
 	printf("keys:        %u bytes, big-endian counters: seq is sorted order\n",
 	       p->key_size);
 	printf("values:      %u bytes\n", p->value_size);
@@ -160,9 +192,50 @@ static void print_histogram(const struct hist *h)
 	free(rows);
 }
 
+/* backup, restore: bandwidth, CPU, how, and against the floor */
+static void text_xfer(const struct bench_config *cfg,
+		      const struct bench_result *r, const struct bench_def *def)
+{
+	const struct bench_xfer_report *x = &r->xrep;
+	const bool restore = def->kind == BENCH_RESTORE;
+	char b[UTIL_SIZE_BUF], bounce[UTIL_SIZE_BUF + 8];
+
+	if (x->has_path)
+		snprintf(bounce, sizeof(bounce), "%s bytes",
+			 util_size_fmt(b, x->bounce_bytes, 0));
+	else
+		snprintf(bounce, sizeof(bounce), "-");
+	printf("%-12s : %8.3f GB/s; %s in %.3f s; cpu s/GB: user %.4f, sys %.4f; path %s; bounce %s\n",
+	       r->name, r->gb_per_sec, util_size_fmt(b, r->xfer_bytes,
+						     UTIL_HUMAN),
+	       r->seconds, r->user_s_per_gb, r->sys_s_per_gb,
+	       x->has_path ? x->path : "-", bounce);
+	printf(INDENT "%s\n", r->xfer_how);
+	printf(INDENT "%s %s%s\n", restore ? "from" : "to", r->target,
+	       r->made_backup ? " (made first, untimed)" : "");
+	if (restore)
+		printf(INDENT "the new store opened in %.3f s; readrandom found %" PRIu64 " of %" PRIu64 "\n",
+		       r->open_seconds, r->found, r->check_reads);
+	printf(INDENT);
+	if (r->io_floor_gbps > 0)
+		printf("%.2fx the direct I/O %s floor (%.3f GB/s)",
+		       r->io_floor_ratio, restore ? "read" : "write",
+		       r->io_floor_gbps);
+	else
+		printf("no direct I/O floor");
+	if (r->vs_engine && cfg->nstores > 1 && strcmp(r->vs_engine, r->engine))
+		printf("; %.2fx %s's GB/s", r->ratio_vs_first, r->vs_engine);
+	printf("\n");
+	fflush(stdout);
+}
+
 void text_result(const struct bench_config *cfg, const struct bench_result *r,
 		 const struct bench_def *def)
 {
+	if (r->is_xfer) {
+		text_xfer(cfg, r, def);
+		return;
+	}
 	printf("%-12s : %11.3f micros/op; %9.0f ops/sec; %7.1f MB/s;"
 	       " %" PRIu64 " ops", r->name, r->micros_per_op, r->ops_per_sec,
 	       r->mb_per_sec, r->ops);
@@ -188,6 +261,16 @@ void text_result(const struct bench_config *cfg, const struct bench_result *r,
 	if (def->kind == BENCH_READWHILEWRITING)
 		printf(INDENT "the figures are the %u readers'; the writer did %" PRIu64 " puts\n",
 		       r->threads, r->writer_ops);
+	if (r->is_hot) {
+		char b[UTIL_SIZE_BUF];
+
+		printf(INDENT "puts/sec during backups %.0f, alone %.0f: %.2fx; a backup ran %.0f%% of the time\n",
+		       r->ops_per_sec, r->puts_alone, r->puts_ratio,
+		       100 * r->backup_busy);
+		printf(INDENT "%" PRIu64 " backups done (%s), %" PRIu64 " stopped when the puts ended: %s\n",
+		       r->backups, util_size_fmt(b, r->backup_bytes, UTIL_HUMAN),
+		       r->backups_cancelled, r->xfer_how);
+	}
 	if (r->floor_multiple > 0 || (r->vs_engine && cfg->nstores > 1)) {
 		printf(INDENT);
 		if (r->floor_multiple > 0)
@@ -219,6 +302,49 @@ void text_unverified(const char *cmd, const char *path,
 		       r->found, exp, r->wrong);
 }
 
+/* backup and restore side by side: GB/s, CPU per GB, against the floor */
+static void xfer_summary(const struct bench_config *cfg,
+			 const struct bench_def **list, unsigned nlist,
+			 const struct bench_result *res, const bool *ran)
+{
+	bool any = false;
+	char head[64];
+
+	for (unsigned i = 0; i < nlist; i++)
+		any |= list[i]->kind == BENCH_BACKUP ||
+		       list[i]->kind == BENCH_RESTORE;
+	if (!any)
+		return;
+	printf("transfers: GB/s; \"cpu\": CPU seconds (user + sys) per GB; \"floor\": GB/s over the direct I/O floor\n");
+	printf("%-18s", "benchmark");
+	for (unsigned e = 0; e < cfg->nstores; e++) {
+		snprintf(head, sizeof(head), "%s GB/s", cfg->store[e].eng->name);
+		printf(" %13s %7s %6s", head, "cpu", "floor");
+	}
+	printf("\n");
+	for (unsigned i = 0; i < nlist; i++) {
+		if (list[i]->kind != BENCH_BACKUP &&
+		    list[i]->kind != BENCH_RESTORE)
+			continue;
+		printf("%-18s", list[i]->name);
+		for (unsigned e = 0; e < cfg->nstores; e++) {
+			const struct bench_result *r = &res[e * nlist + i];
+
+			if (!ran[e * nlist + i]) {
+				printf(" %13s %7s %6s", "-", "-", "-");
+				continue;
+			}
+			printf(" %13.3f %7.4f", r->gb_per_sec,
+			       r->user_s_per_gb + r->sys_s_per_gb);
+			if (r->io_floor_gbps > 0)
+				printf(" %5.2fx", r->io_floor_ratio);
+			else
+				printf(" %6s", "-");
+		}
+		printf("\n");
+	}
+}
+
 void text_summary(const struct bench_config *cfg,
 		  const struct bench_def **list, unsigned nlist,
 		  const struct bench_result *res, const bool *ran)
@@ -242,6 +368,9 @@ void text_summary(const struct bench_config *cfg,
 	}
 	printf("\n");
 	for (unsigned i = 0; i < nlist; i++) {
+		if (list[i]->kind == BENCH_BACKUP ||
+		    list[i]->kind == BENCH_RESTORE)
+			continue;
 		printf("%-18s", list[i]->name);
 		for (unsigned e = 0; e < cfg->nstores; e++) {
 			const struct bench_result *r = &res[e * nlist + i];
@@ -265,5 +394,6 @@ void text_summary(const struct bench_config *cfg,
 		}
 		printf("\n");
 	}
+	xfer_summary(cfg, list, nlist, res, ran);
 	fflush(stdout);
 }

@@ -34,6 +34,10 @@ static const struct bench_def defs[] = {
 	  { .read = 95, .insert = 5, .latest = true } },
 	{ "ycsb-e", BENCH_YCSB, false, true, { .scan = 95, .insert = 5 } },
 	{ "ycsb-f", BENCH_YCSB, false, true, { .read = 50, .rmw = 50 } },
+	/* not db_bench's: pmkv's zero-copy transfers, against the others' */
+	{ "backup", BENCH_BACKUP, false, false, { 0 } },
+	{ "restore", BENCH_RESTORE, false, false, { 0 } },
+	{ "backup-puts", BENCH_BACKUP_PUTS, false, false, { 0 } },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -68,6 +72,14 @@ void bench_result_fini(struct bench_result *res)
 {
 	free(res->hist);
 	res->hist = NULL;
+	free(res->target);
+	res->target = NULL;
+}
+
+bool bench_is_xfer(const struct bench_def *def)
+{
+	return def->kind == BENCH_BACKUP || def->kind == BENCH_RESTORE ||
+	       def->kind == BENCH_BACKUP_PUTS;
 }
 
 /*

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "floor.h"
+#include "floor-io.h"
 
 struct hist;
 
@@ -33,6 +34,10 @@ enum bench_kind {
 	BENCH_DELETERANDOM,	/* deletes of the share, each key once */
 	BENCH_READWHILEWRITING,	/* readrandom, one more thread overwriting */
 	BENCH_YCSB,		/* a YCSB mix: see struct bench_def */
+	/* the transfers (bench-xfer.c): one call each, timed */
+	BENCH_BACKUP,		/* a hot backup into the backup directory */
+	BENCH_RESTORE,		/* the latest backup into a new store */
+	BENCH_BACKUP_PUTS,	/* overwrite alone, then during backups */
 };
 
 /* the shares of a YCSB mix, in percent; they add up to 100 */
@@ -119,13 +124,54 @@ struct bench_result {
 	/* YCSB: operations of each kind; they add up to ops */
 	uint64_t n_read, n_update, n_insert, n_scan, n_rmw;
 	uint64_t writer_ops;	/* readwhilewriting: the writer's puts */
+
+	/* backup, restore: one engine call, timed (bench-xfer.c) */
+	bool is_xfer;
+	const char *xfer_how;	/* the engine's backup_how or restore_how */
+	char *target;		/* the backup; bench_result_fini() frees it */
+	bool made_backup;	/* restore: it made the backup first, untimed */
+	struct bench_xfer_report xrep;
+	uint64_t xfer_bytes;	/* what GB/s and CPU per GB divide */
+	double gb_per_sec;	/* 10^9 bytes a second of wall time */
+	/* getrusage(RUSAGE_SELF) differences: every thread of the process */
+	double user_s_per_gb, sys_s_per_gb;
+	double open_seconds;	/* restore: first open of the new store */
+	uint64_t check_reads;	/* restore: the gets that checked it */
+
+	/* backup-puts: the puts are res's; these are the rest */
+	bool is_hot;
+	double puts_alone;	/* overwrite's ops/sec with no backup running */
+	double puts_ratio;	/* ops_per_sec (during backups) over it */
+	uint64_t backups;	/* finished during the puts */
+	uint64_t backups_cancelled;	/* stopped when the puts ended */
+	uint64_t backup_bytes;	/* of the finished ones */
+	double backup_busy;	/* the share of the puts' time a backup ran */
+
 	struct hist *hist;	/* with params.histogram; bench_result_fini() */
 
 	/* filled by the caller, who knows the floor and the other engines */
 	double floor_ns;	/* floor_ns() of this op mix */
 	double floor_multiple;	/* micros_per_op over floor_ns; 0: none */
 	const char *vs_engine;	/* the first engine; NULL: no ratio */
-	double ratio_vs_first;	/* ops_per_sec over vs_engine's */
+	double ratio_vs_first;	/* ops_per_sec over vs_engine's (GB/s) */
+	/* backup, restore: the direct I/O floor's write or read GB/s */
+	double io_floor_gbps;	/* 0: not measured */
+	double io_floor_ratio;	/* gb_per_sec over it */
+};
+
+/*
+ * What the transfer benchmarks of one engine's turn share: where backups
+ * go, the latest one, and where restore makes its new store.
+ */
+struct bench_xfer_ctx {
+	const char *dir;	/* the backup directory made for the run */
+	unsigned queue_depth;
+	/* restore's new store: create false, so open() opens it after */
+	struct bench_store_conf restore;
+	char *backup;		/* the latest backup; NULL: none yet */
+	struct bench_state backup_st;	/* what the store held then */
+	unsigned made;		/* backups made, which names the next */
+	bool keep;		/* leave the latest backup behind */
 };
 
 /* the most engines one run compares */
@@ -141,6 +187,8 @@ struct bench_store {
 	bool created;		/* the store at path is one we made */
 	bool pristine;		/* new and not used yet */
 	char mode[384];		/* eng->describe() */
+	struct bench_xfer_ctx xfer;
+	char *restore_path;	/* xfer.restore.path */
 };
 
 /* everything pmkv-cli bench prints before the first figure */
@@ -174,6 +222,13 @@ struct bench_config {
 	struct bench_store store[BENCH_MAX_ENGINES];
 	unsigned nstores;
 	struct bench_floor floor;
+	/* the transfer benchmarks: where backups go and their floor */
+	bool has_xfer;		/* backup, restore or backup-puts is listed */
+	char backup_dir[PATH_MAX];	/* made for the run, in the one given */
+	char backup_fs[32];
+	bool backup_on_tmpfs;	/* no O_DIRECT there */
+	unsigned queue_depth;
+	struct bench_io_floor io_floor;
 };
 
 /* "uniform" or "zipfian" */
@@ -202,5 +257,24 @@ int bench_run(const struct bench_engine *eng, struct bench_db *db,
 	      const struct bench_params *p, const struct bench_def *def,
 	      struct bench_state *st, struct bench_result *res, char *msg,
 	      size_t msglen);
+
+/* whether def is one of the transfers, which bench_xfer_run() runs */
+bool bench_is_xfer(const struct bench_def *def);
+
+/*
+ * bench_xfer_run -- run backup, restore or backup-puts on an open store
+ *
+ * As bench_run(), with x for the backups: backup replaces x->backup (and
+ * removes the one before); restore restores x->backup,
+ * making one first when there is none, checks the new store with a
+ * readrandom and removes it.
+ */
+int bench_xfer_run(const struct bench_engine *eng, struct bench_db *db,
+		   const struct bench_params *p, const struct bench_def *def,
+		   struct bench_state *st, struct bench_xfer_ctx *x,
+		   struct bench_result *res, char *msg, size_t msglen);
+
+/* remove what bench_xfer_run() left in x, unless x->keep: true if kept */
+bool bench_xfer_done(struct bench_xfer_ctx *x);
 
 #endif /* PMKV_CLI_BENCH_H */

@@ -47,7 +47,9 @@ static const char usage[] =
 	" [--db=<path>] [--pool_size=<bytes>]\n"
 	"                      [--floor_buffer=<bytes>] [--seed=<n>] [--keep]"
 	" [--no_force_pmem]\n"
-	"                      [--no_helper] [--histogram] [--json]";
+	"                      [--no_helper] [--histogram] [--json]"
+	" [--backup_dir=<dir>]\n"
+	"                      [--queue_depth=<n>]";
 
 #define MAX_THREADS 1024
 #define MAX_BENCHMARKS 64
@@ -74,6 +76,18 @@ static const char usage[] =
 /* the default pointer chase: far beyond any last-level cache */
 #define FLOOR_BUFFER (1ULL << 30)
 
+/*
+ * Backups go to a disk by default: /tmp may be tmpfs, which is memory
+ * (and refuses O_DIRECT before Linux 6.6); /var/tmp is for large files
+ */
+#define BACKUP_BASE "/var/tmp"
+/*
+ * the direct I/O floor's file: about a backup of one fill, within these;
+ * at least one full queue of 1 MiB requests at the default depth
+ */
+#define IO_FLOOR_MIN (64ULL << 20)
+#define IO_FLOOR_MAX (4ULL << 30)
+
 struct bench_opts {
 	struct bench_config cfg;
 	const struct bench_def *list[MAX_BENCHMARKS];
@@ -86,6 +100,11 @@ struct bench_opts {
 	bool fresh_any;		/* a benchmark in the list recreates the store */
 	bool missing_any;	/* readmissing: keys num..2*num-1 are used */
 	bool insert_any;	/* ycsb-d/e: keys from 2*num on are added */
+	bool hot_any;		/* backup-puts: two overwrites, backups pin */
+	bool restore_any;
+	const char *backup_base;	/* --backup_dir */
+	bool backup_made;	/* cfg.backup_dir is ours to remove */
+	bool backups_kept;	/* --keep left a backup in it */
 	char *dir_made;		/* the temporary directory we made */
 	char *path_buf;
 };
@@ -96,6 +115,7 @@ static int parse_list(struct bench_opts *o, const char *cmd, char *list)
 
 	o->nlist = 0;
 	o->fresh_any = o->missing_any = o->insert_any = false;
+	o->hot_any = o->restore_any = o->cfg.has_xfer = false;
 	for (char *t = strtok_r(list, ",", &save); t;
 	     t = strtok_r(NULL, ",", &save)) {
 		const struct bench_def *d = bench_lookup(t);
@@ -111,6 +131,9 @@ static int parse_list(struct bench_opts *o, const char *cmd, char *list)
 		o->fresh_any |= d->fresh;
 		o->missing_any |= d->kind == BENCH_READMISSING;
 		o->insert_any |= d->kind == BENCH_YCSB && d->mix.insert;
+		o->hot_any |= d->kind == BENCH_BACKUP_PUTS;
+		o->restore_any |= d->kind == BENCH_RESTORE;
+		o->cfg.has_xfer |= bench_is_xfer(d);
 	}
 	if (!o->nlist)
 		return util_usage_err(cmd, usage, "--benchmarks names none");
@@ -235,6 +258,10 @@ static const struct opt_def opt_table[] = {
 	{ "no_helper", OPT_FLAG, FIELD(cfg.no_helper) },
 	{ "histogram", OPT_FLAG, FIELD(cfg.p.histogram) },
 	{ "json", OPT_FLAG, FIELD(json) },
+	/* default: BACKUP_BASE (make_backup_dir()) */
+	{ "backup_dir", OPT_PATH, FIELD(backup_base) },
+	{ "queue_depth", OPT_NUM, FIELD(cfg.queue_depth), .lo = 1,
+	  .hi = PMKV_QUEUE_DEPTH_MAX, .def = PMKV_QUEUE_DEPTH_DEFAULT },
 };
 
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -446,14 +473,19 @@ static int parse(struct bench_opts *o, int argc, char **argv)
 	return parse_finish(o, cmd);
 }
 
-/* records the benchmarks may add beyond one fill: YCSB's inserts */
+/*
+ * records the benchmarks may add beyond one fill: YCSB's inserts, and
+ * room for backup-puts, whose backups keep reclamation from the segments
+ * they have still to copy
+ */
 static uint64_t extra_records(const struct bench_opts *o)
 {
 	const struct bench_params *p = &o->cfg.p;
+	uint64_t n = o->hot_any ? p->num : 0;
 
 	if (!o->insert_any)
-		return 0;
-	return p->duration ? 4 * p->num : p->reads;
+		return n;
+	return n + (p->duration ? 4 * p->num : p->reads);
 }
 
 static uint64_t default_pool_size(const struct bench_opts *o)
@@ -491,33 +523,33 @@ static uint64_t default_map_size(const struct bench_opts *o)
 	return ((uint64_t)sz + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
 }
 
-static void fs_info(struct bench_config *cfg)
+/* the name of the filesystem dir is on, and whether it is tmpfs */
+static void fs_info(const char *dir, char *name, size_t len, bool *on_tmpfs)
 {
 	struct statfs fs;
 
-	snprintf(cfg->fs, sizeof(cfg->fs), "unknown");
-	if (statfs(cfg->dir, &fs))
+	snprintf(name, len, "unknown");
+	if (statfs(dir, &fs))
 		return;
-	cfg->on_tmpfs = fs.f_type == (typeof(fs.f_type))TMPFS_MAGIC;
+	*on_tmpfs = fs.f_type == (typeof(fs.f_type))TMPFS_MAGIC;
 	switch ((unsigned long)fs.f_type) {
 	case TMPFS_MAGIC:
-		snprintf(cfg->fs, sizeof(cfg->fs), "tmpfs");
+		snprintf(name, len, "tmpfs");
 		break;
 	case 0xEF53:
-		snprintf(cfg->fs, sizeof(cfg->fs), "ext4");
+		snprintf(name, len, "ext4");
 		break;
 	case 0x58465342:
-		snprintf(cfg->fs, sizeof(cfg->fs), "xfs");
+		snprintf(name, len, "xfs");
 		break;
 	case 0x9123683E:
-		snprintf(cfg->fs, sizeof(cfg->fs), "btrfs");
+		snprintf(name, len, "btrfs");
 		break;
 	case 0x794c7630:
-		snprintf(cfg->fs, sizeof(cfg->fs), "overlayfs");
+		snprintf(name, len, "overlayfs");
 		break;
 	default:
-		snprintf(cfg->fs, sizeof(cfg->fs), "0x%lx",
-			 (unsigned long)fs.f_type);
+		snprintf(name, len, "0x%lx", (unsigned long)fs.f_type);
 	}
 }
 
@@ -697,6 +729,7 @@ static void store_done(struct bench_opts *o, struct bench_store *st)
 	char msg[512];
 
 	st->eng->close(&st->db);
+	o->backups_kept |= bench_xfer_done(&st->xfer);
 	if (st->created && !o->cfg.keep && st->path &&
 	    !st->eng->destroy(st->path, msg, sizeof(msg)))
 		st->created = false;
@@ -718,11 +751,96 @@ static void cleanup(struct bench_opts *o)
 		kept |= cfg->store[i].created;
 		free(cfg->store[i].path);
 		cfg->store[i].path = NULL;
+		free(cfg->store[i].restore_path);
+		cfg->store[i].restore_path = NULL;
 	}
+	/* empty unless --keep kept backups: then rmdir leaves it */
+	if (o->backup_made)
+		rmdir(cfg->backup_dir);
 	if (o->dir_made && !kept)
 		rmdir(o->dir_made);
 	free(o->dir_made);
 	free(o->path_buf);
+}
+
+/*
+ * The run's backup directory, made in --backup_dir (by default in
+ * BACKUP_BASE, or in $TMPDIR or /tmp where that is not writable), and
+ * the filesystem it is on
+ */
+static int make_backup_dir(struct bench_opts *o, const char *cmd)
+{
+	struct bench_config *cfg = &o->cfg;
+	const char *base = o->backup_base;
+	int n;
+
+	if (!base) {
+		base = BACKUP_BASE;
+		if (access(base, W_OK | X_OK)) {
+			base = getenv("TMPDIR");
+			if (!base || !*base)
+				base = "/tmp";
+		}
+	}
+	n = snprintf(cfg->backup_dir, sizeof(cfg->backup_dir),
+		     "%s/pmkv-bench-backup.XXXXXX", base);
+	if (n >= (int)sizeof(cfg->backup_dir) || !mkdtemp(cfg->backup_dir)) {
+		fprintf(stderr, "pmkv-cli %s: %s: %s\n", cmd, base,
+			n >= (int)sizeof(cfg->backup_dir) ?
+			"the path is too long" : strerror(errno));
+		cfg->backup_dir[0] = '\0';
+		return CLI_FAIL;
+	}
+	o->backup_made = true;
+	fs_info(cfg->backup_dir, cfg->backup_fs, sizeof(cfg->backup_fs),
+		&cfg->backup_on_tmpfs);
+	/*
+	 * A warning, not a refusal: tmpfs refuses O_DIRECT before Linux 6.6
+	 * (pmkv then takes its buffered path, a figure worth having) and
+	 * takes it as a copy into its pages since: either way, no disk
+	 */
+	if (cfg->backup_on_tmpfs)
+		fprintf(stderr, "pmkv-cli %s: warning: %s is on tmpfs: the backups stay in memory, and O_DIRECT there is refused (before Linux 6.6) or a copy into the page cache; the figures do not measure a disk; --backup_dir can name a directory on one\n",
+			cmd, base);
+	return 0;
+}
+
+/*
+ * What the transfer benchmarks need of a store: the backup directory,
+ * and restore's new store beside the pool: "<pool minus .pool>-restored"
+ * with the engine's suffix
+ */
+static int xfer_setup(struct bench_config *cfg, struct bench_store *st)
+{
+	struct bench_xfer_ctx *x = &st->xfer;
+	size_t n = strlen(cfg->path);
+	char *base;
+
+	if (n > 5 && !strcmp(cfg->path + n - 5, ".pool"))
+		n -= 5;
+	if (asprintf(&base, "%.*s-restored.pool", (int)n, cfg->path) < 0)
+		return -ENOMEM;
+	st->restore_path = store_path(base, st->eng);
+	free(base);
+	if (!st->restore_path)
+		return -ENOMEM;
+	store_conf(cfg, st, false, &x->restore);
+	x->restore.path = st->restore_path;
+	x->dir = cfg->backup_dir;
+	x->queue_depth = cfg->queue_depth;
+	x->keep = cfg->keep;
+	return 0;
+}
+
+/* the direct I/O floor's file: about the records of one fill */
+static uint64_t io_floor_bytes(const struct bench_params *p)
+{
+	unsigned __int128 sz = (unsigned __int128)((RECORD_HEADER +
+		p->key_size + p->value_size + 7) & ~7ULL) * p->num;
+
+	if (sz < IO_FLOOR_MIN)
+		return IO_FLOOR_MIN;
+	return sz > IO_FLOOR_MAX ? IO_FLOOR_MAX : (uint64_t)sz;
 }
 
 /* everything before the first benchmark: stores, environment, floor */
@@ -744,13 +862,20 @@ static int prepare(struct bench_opts *o, const char *cmd)
 		return CLI_FAIL;
 	snprintf(cfg->dir, sizeof(cfg->dir), "%s", dirname(copy));
 	free(copy);
-	fs_info(cfg);
+	fs_info(cfg->dir, cfg->fs, sizeof(cfg->fs), &cfg->on_tmpfs);
 	device = stat(cfg->path, &sb) == 0 && S_ISCHR(sb.st_mode);
 	if (device && (cfg->nstores > 1 || cfg->store[0].eng->suffix)) {
 		fprintf(stderr, "pmkv-cli %s: %s: a device has no directory for other engines' stores; compare engines on a filesystem\n",
 			cmd, cfg->path);
 		return CLI_FAIL;
 	}
+	if (device && o->restore_any) {
+		fprintf(stderr, "pmkv-cli %s: %s: restore makes a new pool beside the pool, and a device has no directory; run backup alone on it\n",
+			cmd, cfg->path);
+		return CLI_FAIL;
+	}
+	if (cfg->has_xfer && make_backup_dir(o, cmd))
+		return CLI_FAIL;
 
 	/*
 	 * On tmpfs there is no medium to flush to: forcing pmem makes pmkv
@@ -774,6 +899,8 @@ static int prepare(struct bench_opts *o, const char *cmd)
 			return CLI_FAIL;
 		if (o->db && (rc = store_check(o, cmd, st)))
 			return rc;
+		if (cfg->has_xfer && xfer_setup(cfg, st))
+			return CLI_FAIL;
 		if (!strcmp(st->eng->name, "pmkv")) {
 			cfg->has_pmkv = true;
 			cfg->existing = st->existing;
@@ -785,6 +912,14 @@ static int prepare(struct bench_opts *o, const char *cmd)
 			  RECORD_HEADER + cfg->p.key_size + cfg->p.value_size,
 			  cfg->floor_buffer, msg, sizeof(msg))) {
 		fprintf(stderr, "pmkv-cli %s: the floor: %s\n", cmd, msg);
+		return CLI_FAIL;
+	}
+	if (cfg->has_xfer &&
+	    floor_io_measure(&cfg->io_floor, cfg->backup_dir,
+			     io_floor_bytes(&cfg->p), cfg->queue_depth, msg,
+			     sizeof(msg))) {
+		fprintf(stderr, "pmkv-cli %s: the direct I/O floor: %s\n", cmd,
+			msg);
 		return CLI_FAIL;
 	}
 
@@ -804,11 +939,33 @@ static int prepare(struct bench_opts *o, const char *cmd)
 	return 0;
 }
 
+/* a transfer's: the direct I/O floor, and GB/s over the first engine's */
+static void xfer_relate(const struct bench_config *cfg,
+			const struct bench_def *d, struct bench_result *r,
+			const struct bench_result *first)
+{
+	const struct bench_io_floor *f = &cfg->io_floor;
+
+	if (f->measured)
+		r->io_floor_gbps = d->kind == BENCH_RESTORE ? f->read_gbps :
+							      f->write_gbps;
+	if (r->io_floor_gbps > 0)
+		r->io_floor_ratio = r->gb_per_sec / r->io_floor_gbps;
+	if (first && first->gb_per_sec > 0) {
+		r->vs_engine = first->engine;
+		r->ratio_vs_first = r->gb_per_sec / first->gb_per_sec;
+	}
+}
+
 /* the figures only the caller knows: the floor and the first engine's */
 static void result_relate(const struct bench_config *cfg,
-			  struct bench_result *r,
+			  const struct bench_def *d, struct bench_result *r,
 			  const struct bench_result *first)
 {
+	if (r->is_xfer) {
+		xfer_relate(cfg, d, r, first);
+		return;
+	}
 	r->floor_ns = floor_ns(&cfg->floor, r->reads_per_op,
 			       r->writes_per_op);
 	if (r->floor_ns > 0)
@@ -851,14 +1008,19 @@ static int run_store(struct bench_opts *o, const char *cmd, unsigned e,
 		    store_recreate(o, cmd, st))
 			return CLI_FAIL;
 		st->pristine = false;
-		rc = bench_run(st->eng, st->db, &cfg->p, d, &st->st, r, msg,
-			       sizeof(msg));
+		if (bench_is_xfer(d))
+			rc = bench_xfer_run(st->eng, st->db, &cfg->p, d,
+					    &st->st, &st->xfer, r, msg,
+					    sizeof(msg));
+		else
+			rc = bench_run(st->eng, st->db, &cfg->p, d, &st->st,
+				       r, msg, sizeof(msg));
 		if (rc) {
 			/* the next engine still gets its turn */
 			return store_fail(cmd, st, rc, msg);
 		}
 		ran[e * o->nlist + i] = true;
-		result_relate(cfg, r, e ? first : r);
+		result_relate(cfg, d, r, e ? first : r);
 		if (o->json)
 			json_object_array_add(results,
 					      bench_result_to_json(r));
@@ -884,11 +1046,15 @@ static void report_end(const struct bench_opts *o,
 
 	if (o->json) {
 		struct json_object *doc = json_object_new_object();
+		struct json_object *fl = floor_to_json(&cfg->floor);
 
 		json_object_object_add(doc, "config",
 				       bench_config_to_json(cfg));
-		json_object_object_add(doc, "floor",
-				       floor_to_json(&cfg->floor));
+		/* the transfers' floor, beside the ops' */
+		json_object_object_add(fl, "io", cfg->has_xfer ?
+				       io_floor_to_json(&cfg->io_floor) :
+				       NULL);
+		json_object_object_add(doc, "floor", fl);
 		json_object_object_add(doc, "results", results);
 		json_print(stdout, doc);
 		json_object_put(doc);
@@ -900,6 +1066,9 @@ static void report_end(const struct bench_opts *o,
 	if (cfg->keep)
 		for (unsigned e = 0; e < cfg->nstores; e++)
 			printf("kept: %s\n", cfg->store[e].path);
+	if (o->backups_kept)
+		printf("kept: %s (the latest backup of each engine)\n",
+		       cfg->backup_dir);
 }
 
 int cmd_bench(int argc, char **argv)

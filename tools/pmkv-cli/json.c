@@ -228,6 +228,14 @@ struct json_object *bench_config_to_json(const struct bench_config *cfg)
 	add(o, "cpus", json_object_new_int64(cfg->cpus));
 	add(o, "kernel", json_object_new_string(cfg->kernel));
 	add(o, "loadavg", json_fixed(cfg->loadavg[0], 2));
+	/* the transfer benchmarks' inputs; null without them */
+	add(o, "backup_dir", cfg->has_xfer ?
+			     json_object_new_string(cfg->backup_dir) : NULL);
+	add(o, "backup_filesystem", cfg->has_xfer ?
+				    json_object_new_string(cfg->backup_fs) :
+				    NULL);
+	add(o, "queue_depth", cfg->has_xfer ?
+			      json_object_new_uint64(cfg->queue_depth) : NULL);
 	return o;
 }
 
@@ -255,6 +263,28 @@ struct json_object *floor_to_json(const struct bench_floor *f)
 	return o;
 }
 
+struct json_object *io_floor_to_json(const struct bench_io_floor *f)
+{
+	struct json_object *o = json_object_new_object();
+	bool m = f->measured;
+
+	add(o, "measured", json_object_new_boolean(m));
+	add(o, "skipped", m ? NULL : json_object_new_string(f->skip));
+	add(o, "how", m ? json_object_new_string(f->how) : NULL);
+	add(o, "io_uring", json_object_new_boolean(f->uring));
+	add(o, "queue_depth", json_object_new_uint64(f->depth));
+	add(o, "request_bytes", json_object_new_uint64(f->request));
+	add(o, "bytes", json_object_new_uint64(f->bytes));
+	add(o, "rounds", json_object_new_uint64(f->rounds));
+	add(o, "write_gb_per_sec", m ? json_fixed(f->write_gbps, 4) : NULL);
+	add(o, "read_gb_per_sec", m ? json_fixed(f->read_gbps, 4) : NULL);
+	add(o, "write_cpu_s_per_gb",
+	    m ? json_fixed(f->write_cpu_s_per_gb, 4) : NULL);
+	add(o, "read_cpu_s_per_gb",
+	    m ? json_fixed(f->read_cpu_s_per_gb, 4) : NULL);
+	return o;
+}
+
 static struct json_object *hist_to_json(const struct hist *h)
 {
 	struct json_object *a = json_object_new_array();
@@ -277,6 +307,43 @@ static struct json_object *hist_to_json(const struct hist *h)
 static struct json_object *fixed_or_null(bool has, double v, int decimals)
 {
 	return has ? json_fixed(v, decimals) : NULL;
+}
+
+/* backup, restore: the transfer's figures, beside the common ones */
+static void xfer_to_json(struct json_object *o, const struct bench_result *r)
+{
+	const struct bench_xfer_report *x = &r->xrep;
+	bool fl = r->io_floor_gbps > 0;
+
+	add(o, "method", json_object_new_string(r->xfer_how));
+	add(o, "target", json_object_new_string(r->target ? r->target : ""));
+	add(o, "bytes", json_object_new_uint64(r->xfer_bytes));
+	add(o, "gb_per_sec", json_fixed(r->gb_per_sec, 4));
+	add(o, "cpu_user_s_per_gb", json_fixed(r->user_s_per_gb, 4));
+	add(o, "cpu_sys_s_per_gb", json_fixed(r->sys_s_per_gb, 4));
+	add(o, "path", x->has_path ? json_object_new_string(x->path) : NULL);
+	add(o, "bounce_bytes", x->has_path ?
+			       json_object_new_uint64(x->bounce_bytes) : NULL);
+	add(o, "floor_gb_per_sec", fixed_or_null(fl, r->io_floor_gbps, 4));
+	add(o, "floor_ratio", fixed_or_null(fl, r->io_floor_ratio, 4));
+	if (!strcmp(r->name, "restore")) {
+		add(o, "open_seconds", json_fixed(r->open_seconds, 6));
+		add(o, "made_backup", json_object_new_boolean(r->made_backup));
+	}
+}
+
+/* backup-puts: overwrite alone and during backups, and the backups */
+static void hot_to_json(struct json_object *o, const struct bench_result *r)
+{
+	add(o, "method", json_object_new_string(r->xfer_how));
+	add(o, "puts_per_sec_alone", json_fixed(r->puts_alone, 1));
+	add(o, "puts_per_sec_during_backups", json_fixed(r->ops_per_sec, 1));
+	add(o, "puts_ratio", json_fixed(r->puts_ratio, 4));
+	add(o, "backups", json_object_new_uint64(r->backups));
+	add(o, "backups_cancelled",
+	    json_object_new_uint64(r->backups_cancelled));
+	add(o, "backup_bytes", json_object_new_uint64(r->backup_bytes));
+	add(o, "backup_busy", json_fixed(r->backup_busy, 4));
 }
 
 struct json_object *bench_result_to_json(const struct bench_result *res)
@@ -330,6 +397,10 @@ struct json_object *bench_result_to_json(const struct bench_result *res)
 	}
 	if (!strcmp(res->name, "readwhilewriting"))
 		add(o, "writer_ops", json_object_new_uint64(res->writer_ops));
+	if (res->is_xfer)
+		xfer_to_json(o, res);
+	if (res->is_hot)
+		hot_to_json(o, res);
 	if (res->hist)
 		add(o, "histogram", hist_to_json(res->hist));
 	return o;

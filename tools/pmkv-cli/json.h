@@ -12,6 +12,7 @@
 
 struct bench_config;
 struct bench_floor;
+struct bench_io_floor;
 struct bench_result;
 
 /*
@@ -58,6 +59,9 @@ struct json_object *bench_config_to_json(const struct bench_config *cfg);
 
 /* the hardware floor: persist, DRAM miss and what follows */
 struct json_object *floor_to_json(const struct bench_floor *f);
+
+/* the direct I/O floor of the backup directory */
+struct json_object *io_floor_to_json(const struct bench_io_floor *f);
 
 /* one benchmark's figures on one engine */
 struct json_object *bench_result_to_json(const struct bench_result *res);
