@@ -26,6 +26,9 @@ bad --benchmarks=ycsb-g "unknown benchmark 'ycsb-g'"
 bad --floor_buffer=1K "bad --floor_buffer '1K'"
 bad --threads=0 "bad --threads '0'"
 bad --nosuchflag "unknown option '--nosuchflag'"
+bad --queue_depth=0 "bad --queue_depth '0'"
+bad --queue_depth=4097 "bad --queue_depth '4097'"
+bad --backup_dir= "--backup_dir names no path"
 # YCSB inserts need counters beyond 2*num: a 1-byte key holds 256
 expect_rc 2 bench --num=100 --key_size=1 --benchmarks=ycsb-d
 expect_err "--key_size=1 holds 256 distinct keys"
