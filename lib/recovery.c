@@ -524,10 +524,21 @@ struct rkey {
 	const struct ritem *it;
 };
 
+static int rkey_cmp(const void *a, const void *b, void *base)
+{
+	return ritem_cmp(((const struct rkey *)a)->it,
+			 ((const struct rkey *)b)->it, base);
+}
+
+/* a run of one prefix longer than this is sorted in n log n, not n^2 */
+#define INSERTION_RUN_MAX 16
+
 /*
  * Sort by prefix with an LSD radix sort, 8 bits a pass, skipping passes in
  * which every key has the same digit; then order each run of equal
- * prefixes (rare for most key sets) by whole key and version.
+ * prefixes by whole key and version: short runs by insertion, long ones
+ * (keys that share their first 8 bytes, "user0000..." or a counter after
+ * a long prefix: every key in one run) by qsort.
  */
 static void sort_items(size_t n, struct rkey *k, struct rkey *tmp,
 		       const uint8_t *base)
@@ -565,6 +576,10 @@ static void sort_items(size_t n, struct rkey *k, struct rkey *tmp,
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && k[j].prefix == k[i].prefix; j++)
 			;
+		if (j - i > INSERTION_RUN_MAX) {
+			qsort_r(k + i, j - i, sizeof(*k), rkey_cmp, (void *)base);
+			continue;
+		}
 		for (size_t a = i + 1; a < j; a++) {
 			struct rkey x = k[a];
 			size_t b = a;
