@@ -316,11 +316,22 @@ static void fill_header(struct backup *b, uint64_t size, uint64_t time_ns)
 static int copy_segments(struct backup *b, uint64_t size)
 {
 	struct pmkv *kv = b->kv;
+	struct iovec *reg = calloc(b->n ? b->n : 1, sizeof(*reg));
+	unsigned nreg = 0;
 	int rc;
 
+	if (!reg)
+		return pmkv_err(-ENOMEM, "no memory for %u ranges", b->n);
+	/* what is copied, and nothing else of the pool, is registered */
+	for (uint32_t i = 0; i < b->n; i++)
+		if (b->segs[i].e.len)
+			reg[nreg++] = (struct iovec){
+				kv_ptr(kv, b->segs[i].s->off + b->segs[i].e.from),
+				b->segs[i].e.len };
 	/* progress counts the segments' bytes: the table and header are small */
 	rc = transfer_start(&b->x, b->target, b->fd, true, b->direct, b->tc,
-			kv->base, kv->map_len, size - PMKV_SLOT_ALIGN - b->table_bytes);
+			    reg, nreg, size - PMKV_SLOT_ALIGN - b->table_bytes);
+	free(reg);
 	if (rc)
 		return rc;
 	for (uint32_t i = 0; i < b->n && !b->x.error; i++) {

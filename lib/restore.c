@@ -61,13 +61,28 @@ static uint64_t chain_bytes(const struct bchain *c)
 	return n;
 }
 
+/* a piece read into the pool, flushed as soon as the device is done */
+struct piece {
+	struct pmkv *kv;
+	uint8_t *mem;
+	uint64_t len;
+};
+
+static void piece_arrived(void *arg)
+{
+	struct piece *p = arg;
+
+	/* inbound DMA may wait in the CPU caches (DDIO): flush it now,
+	   while the device goes on with the other requests */
+	p->kv->persist->flush(&p->kv->misc_pc, p->mem, p->len);
+}
+
 /*
- * Read every piece of the chain, the oldest first, into memory: seg_mem
- * gives where a segment of the top table starts. A piece of an older
- * backup for a segment that is gone by the top one is skipped.
+ * Read every piece of the chain, the oldest first, into the segments'
+ * places in the pool. A piece of an older backup for a segment that is
+ * gone by the top one is skipped.
  */
-static int read_chain(struct restore *r, uint8_t *(*seg_mem)(void *, uint32_t),
-		      void *arg, const void *reg, uint64_t reg_len)
+static int read_chain(struct restore *r, struct pmkv *kv)
 {
 	const struct bfile *top = backup_file_top(&r->c);
 	struct xfer x;
@@ -75,30 +90,54 @@ static int read_chain(struct restore *r, uint8_t *(*seg_mem)(void *, uint32_t),
 
 	for (unsigned k = 0; k < r->c.n && !rc; k++) {
 		const struct bfile *f = &r->c.f[k];
+		size_t n = f->h->nsegs ? f->h->nsegs : 1;
+		struct iovec *reg = calloc(n, sizeof(*reg));
+		struct piece *p = calloc(n, sizeof(*p));
+		unsigned np = 0;
 
-		rc = transfer_start(&x, f->path, f->fd, false, f->direct, r->tc, reg,
-				reg_len, r->total);
-		if (rc)
-			return rc;
-		x.done = r->bytes;
-		for (uint32_t i = 0; i < f->h->nsegs && !x.error; i++) {
-			const struct pmkv_backup_seg *e = &f->segs[i], *t;
-			uint32_t ti;
+		if (!reg || !p) {
+			free(reg);
+			free(p);
+			return pmkv_err(-ENOMEM, "no memory for %u ranges",
+					f->h->nsegs);
+		}
+		for (uint32_t i = 0; i < f->h->nsegs && !rc; i++) {
+			const struct pmkv_backup_seg *e = &f->segs[i];
+			const struct pmkv_backup_seg *t = backup_file_find(top, e->id);
 
-			t = backup_file_find(top, e->id);
 			if (!e->len || !t)
 				continue;
-			ti = (uint32_t)(t - top->segs);
 			if (e->size != t->size)
-				rc = x.error = pmkv_err(PMKV_E_CORRUPT, "%s: segment %llu has another size in %s",
-							f->path, (unsigned long long)e->id,
-							top->path);
-			else
-				transfer_add(&x, seg_mem(arg, ti) + e->from, e->file_off,
-					 e->len, NULL, NULL);
+				rc = pmkv_err(PMKV_E_CORRUPT, "%s: segment %llu has another size in %s",
+					      f->path, (unsigned long long)e->id,
+					      top->path);
+			p[np] = (struct piece){ kv, kv_ptr(kv, r->offs[t - top->segs]) +
+						e->from, e->len };
+			/* the pages this file's pieces land in, and only they */
+			reg[np] = (struct iovec){ p[np].mem, e->len };
+			np++;
+		}
+		if (!rc)
+			rc = transfer_start(&x, f->path, f->fd, false, f->direct,
+					    r->tc, reg, np, r->total);
+		free(reg);
+		if (rc) {
+			free(p);
+			return rc;
+		}
+		x.done = r->bytes;
+		for (unsigned i = 0, j = 0; i < f->h->nsegs && !x.error; i++) {
+			const struct pmkv_backup_seg *e = &f->segs[i];
+
+			if (!e->len || !backup_file_find(top, e->id))
+				continue;
+			transfer_add(&x, p[j].mem, e->file_off, e->len,
+				     piece_arrived, &p[j]);
+			j++;
 		}
 		rc = transfer_wait(&x);
 		transfer_end(&x);
+		free(p);
 		r->bytes += x.bytes;
 		r->bounce_bytes += x.bounce_bytes;
 		if (r->path == PMKV_PATH_NONE || x.path > r->path)
@@ -123,21 +162,12 @@ static const char *header_problem(const struct pmkv_segment *h,
 	return NULL;
 }
 
-static uint8_t *pool_seg_mem(void *arg, uint32_t i)
-{
-	struct pmkv *kv = ((void **)arg)[0];
-	struct restore *r = ((void **)arg)[1];
-
-	return kv_ptr(kv, r->offs[i]);
-}
-
 /* pmkv_open_with()'s fill: the chain into the new pool, before recovery */
 static int fill(struct pmkv *kv, void *arg)
 {
 	struct restore *r = arg;
 	const struct bfile *top = backup_file_top(&r->c);
 	const struct pmkv_backup_header *th = top->h;
-	void *ctx[2] = { kv, r };
 	int rc;
 
 	if (kv->segment_size != th->segment_size)
@@ -154,9 +184,15 @@ static int fill(struct pmkv *kv, void *arg)
 			return pmkv_err(-ENOSPC, "%s: no room for segment %u of %u (%" PRIu64 " bytes): the pool is smaller than the backup's",
 					kv->path, i + 1, th->nsegs,
 					top->segs[i].size);
-	rc = read_chain(r, pool_seg_mem, ctx, kv->base, kv->map_len);
+	uint64_t t0 = now_ns();
+
+	rc = read_chain(r, kv);
 	if (rc)
 		return rc;
+	log_info("%s: read %llu bytes in %llu us", kv->path,
+		  (unsigned long long)r->bytes,
+		  (unsigned long long)((now_ns() - t0) / 1000));
+	t0 = now_ns();
 	for (uint32_t i = 0; i < th->nsegs; i++) {
 		const struct pmkv_backup_seg *e = &top->segs[i];
 		uint8_t *m = kv_ptr(kv, r->offs[i]);
@@ -167,8 +203,7 @@ static int fill(struct pmkv *kv, void *arg)
 					top->path, e->id, why);
 		/* past the end: whatever the copy or the medium held */
 		memset(m + e->used, 0, e->size - e->used);
-		/* the device's bytes may wait in the CPU caches (DDIO) */
-		kv->persist->flush(&kv->misc_pc, m, e->size);
+		kv->persist->flush(&kv->misc_pc, m + e->used, e->size - e->used);
 		segment_restore_publish(kv, r->slots[i], e->id, e->size, e->used);
 	}
 	kv->sb->next_segment_id = th->next_segment_id;
@@ -178,6 +213,8 @@ static int fill(struct pmkv *kv, void *arg)
 	kv->persist->fence(&kv->misc_pc);
 	segment_restore_done(kv);
 	r->filled = true;
+	log_info("%s: zeroed, flushed and published in %llu us", kv->path,
+		  (unsigned long long)((now_ns() - t0) / 1000));
 	return kv->misc_pc.error ? persist_check(kv, &kv->misc_pc) : 0;
 }
 
@@ -332,9 +369,12 @@ int pmkv_verify(const char *backup, const struct pmkv_transfer_config *tc,
 			      max);
 		goto out;
 	}
-	for (unsigned k = 0; k < r.c.n && !rc; k++)
+	for (unsigned k = 0; k < r.c.n && !rc; k++) {
+		struct iovec reg = { buf, max ? max : PMKV_SLOT_ALIGN };
+
 		rc = transfer_start(&x[k], r.c.f[k].path, r.c.f[k].fd, false,
-				r.c.f[k].direct, r.tc, NULL, 0, r.total);
+				    r.c.f[k].direct, r.tc, &reg, 1, r.total);
+	}
 	/* segment by segment: its pieces, the oldest first, then its records */
 	for (uint32_t i = 0; i < top->h->nsegs && !rc; i++) {
 		const struct pmkv_backup_seg *e = &top->segs[i];

@@ -36,6 +36,8 @@
 
 /* one registered buffer covers this much of the mapping (the kernel's cap) */
 #define XFER_REG (1ULL << 30)
+/* and at most this many of them (the kernel's IORING_MAX_REG_BUFFERS) */
+#define XFER_REG_MAX 16384U
 
 struct xfer_group {
 	unsigned pending;	/* requests not completed, +1 while adding */
@@ -114,32 +116,69 @@ static void group_put(struct xfer_group *g)
 	}
 }
 
-/* registered buffers over [reg, reg + len): 0, or why the kernel said no */
-static int register_buffers(struct xfer *x, const uint8_t *reg, uint64_t len)
+static int iov_cmp(const void *a, const void *b)
 {
-	unsigned n = (unsigned)((len + XFER_REG - 1) / XFER_REG);
-	struct iovec *iov = calloc(n, sizeof(*iov));
+	const struct iovec *x = a, *y = b;
+
+	return x->iov_base < y->iov_base ? -1 : x->iov_base > y->iov_base;
+}
+
+/* the ranges, sorted and cut to the kernel's size, registered: 0 or why not */
+static int register_buffers(struct xfer *x, const struct iovec *reg,
+			    unsigned nreg)
+{
+	unsigned n = 0;
 	int rc;
 
-	if (!iov)
+	for (unsigned i = 0; i < nreg; i++)
+		n += (unsigned)((reg[i].iov_len + XFER_REG - 1) / XFER_REG);
+	if (n == 0 || n > XFER_REG_MAX)
+		return -E2BIG;
+	x->reg = calloc(n, sizeof(*x->reg));
+	if (!x->reg)
 		return -ENOMEM;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t at = (uint64_t)i * XFER_REG;
+	n = 0;
+	for (unsigned i = 0; i < nreg; i++)
+		for (uint64_t at = 0; at < reg[i].iov_len; at += XFER_REG) {
+			uint64_t left = reg[i].iov_len - at;
 
-		iov[i].iov_base = (void *)(reg + at);
-		iov[i].iov_len = len - at < XFER_REG ? len - at : XFER_REG;
+			x->reg[n].iov_base = (uint8_t *)reg[i].iov_base + at;
+			x->reg[n++].iov_len = left < XFER_REG ? left : XFER_REG;
+		}
+	qsort(x->reg, n, sizeof(*x->reg), iov_cmp);
+	rc = io_uring_register_buffers(&x->ring, x->reg, n);
+	if (rc) {
+		free(x->reg);
+		x->reg = NULL;
+		return rc;
 	}
-	rc = io_uring_register_buffers(&x->ring, iov, n);
-	free(iov);
-	if (rc == 0) {
-		x->reg_base = reg;
-		x->nreg = n;
+	x->nreg = n;
+	return 0;
+}
+
+/* the registered buffer holding [p, p + len), or -1 */
+static int reg_index(const struct xfer *x, const uint8_t *p, uint64_t len)
+{
+	unsigned lo = 0, hi = x->nreg;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if ((const uint8_t *)x->reg[mid].iov_base <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return rc;
+	if (lo == 0)
+		return -1;
+	const struct iovec *v = &x->reg[lo - 1];
+	const uint8_t *b = v->iov_base;
+
+	return p + len <= b + v->iov_len ? (int)(lo - 1) : -1;
 }
 
 static void ring_up(struct xfer *x, const struct pmkv_transfer_config *tc,
-		    const void *reg, uint64_t reg_len)
+		    const struct iovec *reg, unsigned nreg)
 {
 	int rc = io_uring_queue_init(x->depth, &x->ring, 0);
 
@@ -152,7 +191,7 @@ static void ring_up(struct xfer *x, const struct pmkv_transfer_config *tc,
 	x->path = PMKV_PATH_URING;
 	if (!reg || (tc->flags & PMKV_T_NO_FIXED))
 		return;
-	rc = register_buffers(x, reg, reg_len);
+	rc = register_buffers(x, reg, nreg);
 	if (rc == 0)
 		x->path = PMKV_PATH_URING_FIXED;
 	else
@@ -161,8 +200,8 @@ static void ring_up(struct xfer *x, const struct pmkv_transfer_config *tc,
 }
 
 int transfer_start(struct xfer *x, const char *name, int fd, bool to_fd,
-	       bool direct, const struct pmkv_transfer_config *tc,
-	       const void *reg, uint64_t reg_len, uint64_t total)
+		   bool direct, const struct pmkv_transfer_config *tc,
+		   const struct iovec *reg, unsigned nreg, uint64_t total)
 {
 	memset(x, 0, sizeof(*x));
 	x->name = name;
@@ -178,7 +217,7 @@ int transfer_start(struct xfer *x, const char *name, int fd, bool to_fd,
 	}
 	x->path = PMKV_PATH_SYNC_DIRECT;
 	if (!(tc->flags & PMKV_T_NO_URING))
-		ring_up(x, tc, reg, reg_len);
+		ring_up(x, tc, reg, nreg);
 	if (!x->ring_up)
 		return 0;
 	x->reqs = calloc(x->depth, sizeof(*x->reqs));
@@ -201,12 +240,9 @@ static void submit(struct xfer *x, struct xfer_req *r)
 
 	/* one sqe per request in flight, and no more in flight than depth */
 	PMKV_ASSERT(sqe != NULL);
-	if (x->nreg && r->mem >= x->reg_base &&
-	    (uint64_t)(r->mem - x->reg_base) / XFER_REG ==
-	    (uint64_t)(r->mem + r->len - 1 - x->reg_base) / XFER_REG &&
-	    (uint64_t)(r->mem - x->reg_base) / XFER_REG < x->nreg) {
-		int idx = (int)((uint64_t)(r->mem - x->reg_base) / XFER_REG);
+	int idx = x->nreg ? reg_index(x, r->mem, r->len) : -1;
 
+	if (idx >= 0) {
 		if (x->to_fd)
 			io_uring_prep_write_fixed(sqe, x->fd, r->mem, len,
 						  r->off, idx);
@@ -326,11 +362,16 @@ int transfer_add(struct xfer *x, void *mem, uint64_t off, uint64_t len,
 		struct xfer_req one = { .g = g, .mem = p, .off = off, .len = n };
 
 		/* a request never straddles two registered buffers */
-		if (x->nreg && p >= x->reg_base) {
-			uint64_t in = (uint64_t)(p - x->reg_base) % XFER_REG;
+		if (x->nreg) {
+			int i = reg_index(x, p, 1);
 
-			if (in + n > XFER_REG)
-				one.len = n = XFER_REG - in;
+			if (i >= 0) {
+				const uint8_t *end = (const uint8_t *)x->reg[i].iov_base +
+						     x->reg[i].iov_len;
+
+				if (p + n > end)
+					one.len = n = (uint64_t)(end - p);
+			}
 		}
 		if (!x->ring_up) {
 			move_sync(x, &one);
@@ -370,6 +411,8 @@ void transfer_end(struct xfer *x)
 	if (x->ring_up) {
 		if (x->nreg)
 			io_uring_unregister_buffers(&x->ring);
+		free(x->reg);
+		x->reg = NULL;
 		io_uring_queue_exit(&x->ring);
 		x->ring_up = false;
 		x->nreg = 0;

@@ -14,6 +14,7 @@
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "libpmkv.h"
 
@@ -41,7 +42,7 @@ struct xfer {
 	enum pmkv_transfer_path path;
 	struct io_uring ring;
 	bool ring_up;
-	const uint8_t *reg_base;	/* registered as buffers of XFER_REG */
+	struct iovec *reg;	/* registered buffers, by address */
 	unsigned nreg;
 	unsigned depth, inflight;
 	struct xfer_req *reqs, *free_reqs;
@@ -60,14 +61,15 @@ struct xfer {
 int transfer_open_file(const char *path, int flags, mode_t mode,
 		   const struct pmkv_transfer_config *tc, bool *direct);
 /*
- * Start a transfer on fd. reg, reg_len: memory to register with io_uring
- * for the whole transfer (the pool mapping), or NULL. total: bytes the
- * progress callback is told of. 0 or -errno (the ring aside, every path
- * falls back rather than fail).
+ * Start a transfer on fd. reg: the nreg ranges (any order, apart) that
+ * the transfer moves, to register with io_uring for it; only they are
+ * pinned, not the whole pool. NULL: none. total: bytes the progress
+ * callback is told of. 0 or -errno (every path falls back rather than
+ * fail).
  */
 int transfer_start(struct xfer *x, const char *name, int fd, bool to_fd,
-	       bool direct, const struct pmkv_transfer_config *tc,
-	       const void *reg, uint64_t reg_len, uint64_t total);
+		   bool direct, const struct pmkv_transfer_config *tc,
+		   const struct iovec *reg, unsigned nreg, uint64_t total);
 /*
  * Move len bytes between mem and file offset off, in requests of up to
  * XFER_CHUNK; with direct I/O all three are XFER_ALIGN multiples. done(arg)
