@@ -171,6 +171,25 @@ struct json_object *transfer_to_json(const char *what, const char *backup,
 	return o;
 }
 
+struct json_object *value_to_json(const char *pool, const void *key,
+				  size_t klen, const char *file,
+				  uint64_t offset,
+				  const struct pmkv_transfer_report *rep,
+				  unsigned flags)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "pool", json_object_new_string(pool));
+	add(o, "key", escaped(key, klen));
+	add(o, "file", json_object_new_string(file));
+	add(o, "offset", json_object_new_uint64(offset));
+	add(o, "path", json_object_new_string(
+		pmkv_transfer_path_name(rep->path)));
+	add(o, "bytes", json_size(rep->bytes, flags));
+	add(o, "bounce_bytes", json_size(rep->bounce_bytes, flags));
+	return o;
+}
+
 static struct json_object *store_to_json(const struct bench_store *st)
 {
 	struct json_object *o = json_object_new_object();

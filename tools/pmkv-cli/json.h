@@ -54,6 +54,17 @@ struct json_object *transfer_to_json(const char *what, const char *backup,
 				     const struct pmkv_transfer_report *rep,
 				     unsigned flags);
 
+/*
+ * what a put --file or a get --output did: the pool, the key (escaped
+ * as util_escape() does), the file and the offset in it, then path (the
+ * transfer path's name), bytes and bounce_bytes of the report
+ */
+struct json_object *value_to_json(const char *pool, const void *key,
+				  size_t klen, const char *file,
+				  uint64_t offset,
+				  const struct pmkv_transfer_report *rep,
+				  unsigned flags);
+
 /* every input of a benchmark run, the engines and their modes included */
 struct json_object *bench_config_to_json(const struct bench_config *cfg);
 

@@ -16,8 +16,8 @@ static const struct cmd {
 } commands[] = {
 	{ "create", cmd_create, "create an empty pool" },
 	{ "info", cmd_info, "show a pool's medium, sizes and counters" },
-	{ "put", cmd_put, "insert or overwrite a key" },
-	{ "get", cmd_get, "print a key's value" },
+	{ "put", cmd_put, "insert or overwrite a key, its value given or in a file" },
+	{ "get", cmd_get, "print a key's value, or write it to a file" },
 	{ "delete", cmd_delete, "remove a key" },
 	{ "scan", cmd_scan, "list keys and values in key order" },
 	{ "salvage", cmd_salvage, "copy what a damaged pool holds to a new pool" },
