@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -29,6 +31,7 @@ struct fd_io {
 	int fd;
 	uint64_t off;
 	bool to_fd;
+	uint64_t t0;		/* CLOCK_MONOTONIC at the call */
 	enum pmkv_transfer_path path;
 	uint64_t bytes, bounce_bytes;
 };
@@ -117,17 +120,37 @@ static int fill(void *arg, uint8_t *dst, uint32_t vlen)
 	return move(arg, dst, vlen);
 }
 
-/* the descriptor is open for the direction asked */
+/*
+ * The descriptor is open for the direction asked, on a file whose
+ * offsets mean something: a pipe or socket ignores them (io_uring reads
+ * a pipe wherever it is), and O_APPEND moves every buffered write to the
+ * end
+ */
 static int fd_args(int fd, bool to_fd)
 {
 	int fl = fcntl(fd, F_GETFL);
+	struct stat st;
 
-	if (fl < 0)
+	if (fl < 0 || fstat(fd, &st))
 		return pmkv_err(-EBADF, "descriptor %d: %s", fd, strerror(errno));
 	if ((fl & O_ACCMODE) == (to_fd ? O_RDONLY : O_WRONLY))
 		return pmkv_err(-EBADF, "descriptor %d is not open for %s", fd,
 				to_fd ? "writing" : "reading");
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return pmkv_err(-EINVAL, "descriptor %d is neither a regular file nor a block device: no offsets to read or write at",
+				fd);
+	if (to_fd && (fl & O_APPEND))
+		return pmkv_err(-EINVAL, "descriptor %d is open with O_APPEND, which writes at the end, not at the offset",
+				fd);
 	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void report(struct pmkv *kv, const struct fd_io *io,
@@ -144,6 +167,7 @@ static void report(struct pmkv *kv, const struct fd_io *io,
 	r.bytes = io->bytes;
 	r.bounce_bytes = io->bounce_bytes;
 	r.records = 1;
+	r.elapsed_ns = now_ns() - io->t0;
 	memcpy(r.pool_uuid, kv->sb->uuid, sizeof(r.pool_uuid));
 	memcpy(rep, &r, rep_size < sizeof(r) ? rep_size : sizeof(r));
 }
@@ -153,7 +177,7 @@ int pmkv_put_from_fd(struct pmkv *kv, const void *key, size_t klen, int fd,
 		     const struct pmkv_transfer_config *tc,
 		     struct pmkv_transfer_report *rep, size_t rep_size)
 {
-	struct fd_io io = { .kv = kv, .fd = fd, .off = offset,
+	struct fd_io io = { .kv = kv, .fd = fd, .off = offset, .t0 = now_ns(),
 			    .tc = tc ? tc : &transfer_config_default };
 	struct kv_fill f = { .fn = fill, .arg = &io };
 	int rc;
@@ -174,6 +198,7 @@ int pmkv_get_to_fd(struct pmkv *kv, const void *key, size_t klen, int fd,
 		   struct pmkv_transfer_report *rep, size_t rep_size)
 {
 	struct fd_io io = { .kv = kv, .fd = fd, .off = offset, .to_fd = true,
+			    .t0 = now_ns(),
 			    .tc = tc ? tc : &transfer_config_default };
 	struct kv_pinned p;
 	uint32_t n;
@@ -194,6 +219,9 @@ int pmkv_get_to_fd(struct pmkv *kv, const void *key, size_t klen, int fd,
 	else
 		rc = move(&io, (uint8_t *)p.val, n);
 	kv_value_unpin(&p);
+	if (!rc)
+		__atomic_fetch_add(&writer_of_thread(kv->writers)->gets, 1,
+				   __ATOMIC_RELAXED);
 	if (!rc && vlen)
 		*vlen = n;
 	report(kv, &io, rc ? NULL : rep, rep_size);

@@ -578,6 +578,8 @@ int pmkv_verify(const char *backup, const struct pmkv_transfer_config *tc,
  * is durable and atomic as any pmkv_put(), one fence after the value is
  * flushed. Returns 0, pmkv_put()'s errors, or:
  *   -EBADF    fd is not open for reading
+ *   -EINVAL   fd is neither a regular file nor a block device (a pipe
+ *             or a socket has no offsets)
  *   -ENODATA  the file ends before offset + vlen; nothing was put
  *   -errno    the file's own read errors; nothing was put
  * The writer of the calling thread is held while the value is read.
@@ -593,7 +595,8 @@ int pmkv_put_from_fd(struct pmkv *kv, const void *key, size_t klen, int fd,
  * [in] fd: open for writing. [out] vlen: the value's size; may be NULL.
  * The value's checksum is checked before a byte is written; the bytes go
  * from the pool's pages by direct I/O as pmkv_put_from_fd() reads them.
- * Returns 0, -ENOENT, -EINVAL, -EBADF (not open for writing),
+ * Returns 0, -ENOENT, -EINVAL (also for fd neither a regular file nor a
+ * block device, or open with O_APPEND), -EBADF (not open for writing),
  * PMKV_E_CORRUPT, or the file's own write errors (-ENOSPC, -EIO, ...:
  * what was written of the value then is undefined).
  */

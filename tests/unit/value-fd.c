@@ -126,6 +126,21 @@ int main(void)
 				      NULL, NULL, 0), -EINVAL, "limit");
 	T_EXPECT_ERR(pmkv_get_to_fd(kv, "none", 4, wfd, 0, NULL, NULL, NULL, 0),
 		     -ENOENT, "");
+	{
+		int pfd[2], afd;
+
+		T_ASSERT_OK(pipe(pfd));
+		T_EXPECT_ERR(pmkv_put_from_fd(kv, "big", 3, pfd[0], 0, 65536,
+					      NULL, NULL, 0), -EINVAL, "regular");
+		T_EXPECT_ERR(pmkv_get_to_fd(kv, "big", 3, pfd[1], 0, NULL, NULL,
+					    NULL, 0), -EINVAL, "regular");
+		close(pfd[0]);
+		close(pfd[1]);
+		afd = xopen(dst, O_WRONLY | O_APPEND);
+		T_EXPECT_ERR(pmkv_get_to_fd(kv, "big", 3, afd, 0, NULL, NULL,
+					    NULL, 0), -EINVAL, "O_APPEND");
+		close(afd);
+	}
 	expect_value(kv, "big", data, BIG);
 	close(wfd);
 	T_EXPECT_ERR(pmkv_get_to_fd(kv, "big", 3, wfd, 0, NULL, NULL, NULL, 0),
