@@ -29,6 +29,22 @@ uint64_t format_segment_size_for(uint64_t pool_size)
 	return s;
 }
 
+/*
+ * Segment ids start at a random point of [1, 2^62), drawn from the uuid:
+ * a record names its segment by id, and a pool created where another
+ * pool lay (a devdax namespace, a reused file) must not take that pool's
+ * records, left in the slots it reuses, for its own. 2^62 leaves room
+ * for more allocations than a pool will ever make. 0 never names one.
+ */
+uint64_t format_first_segment_id(const uint8_t uuid[16])
+{
+	uint64_t a, b;
+
+	memcpy(&a, uuid, 8);
+	memcpy(&b, uuid + 8, 8);
+	return ((a ^ b) >> 2) | 1;
+}
+
 void format_init(struct pmkv_super *sb, uint64_t pool_size,
 		 uint64_t segment_size)
 {
@@ -47,8 +63,7 @@ void format_init(struct pmkv_super *sb, uint64_t pool_size,
 	sb->create_time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	if (getrandom(sb->uuid, sizeof(sb->uuid), 0) != sizeof(sb->uuid))
 		memcpy(sb->uuid, &sb->create_time_ns, sizeof(sb->create_time_ns));
-	/* segment ids start at 1: 0 never names a segment */
-	sb->next_segment_id = 1;
+	sb->next_segment_id = format_first_segment_id(sb->uuid);
 }
 
 void format_seal(struct pmkv_super *sb)

@@ -17,5 +17,7 @@ uint64_t format_super_csum(const struct pmkv_super *sb);
 /* pool offset of slot (< nslots) of a validated superblock */
 uint64_t format_slot_off(const struct pmkv_super *sb, uint32_t slot);
 uint64_t format_segment_size_for(uint64_t pool_size);
+/* where a new pool's segment ids start: random, from its uuid */
+uint64_t format_first_segment_id(const uint8_t uuid[16]);
 
 #endif /* PMKV_FORMAT_H */
