@@ -2,10 +2,10 @@
 /*
  * backup.c -- pmkv_backup: the pool's state at one version, into a file
  *
- * The snapshot: reclamation's lock, every writer's lock and the segment
- * lock, held for as long as it takes to list the segments. No commit is
- * under way then (a commit holds its writer's lock from its version to
- * its segment's new end), so V, the next version, splits the log
+ * The snapshot: reclamation's lock, then commits frozen (none under way,
+ * none beginning: freeze() below), then the segment lock, for as long as
+ * it takes to list the segments. A commit holds its writer's lock from
+ * its version to its segment's new end, so V, the next version, splits the log
  * exactly: every segment's bytes before its end are the records below V,
  * and records written later lie past those ends or in new segments. The
  * listed segments are pinned, so reclamation does not free them; each is
@@ -87,15 +87,40 @@ static int bseg_cmp(const void *a, const void *b)
 	return x->e.id < y->e.id ? -1 : x->e.id > y->e.id;
 }
 
+/*
+ * No commit under way and none beginning: frozen makes a commit that
+ * takes its writer from now on wait (commit.h), and taking each writer's
+ * lock once waits for one that began before. One lock at a time: holding
+ * all 64 is what the rest of the engine would allow, but ThreadSanitizer
+ * tracks at most 64 locks a thread and aborts.
+ */
+static void freeze(struct pmkv *kv)
+{
+	__atomic_store_n(&kv->frozen, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < NWRITERS; i++) {
+		pthread_mutex_lock(&kv->writers[i].lock);
+		pthread_mutex_unlock(&kv->writers[i].lock);
+	}
+}
+
+static void thaw(struct pmkv *kv)
+{
+	pthread_mutex_lock(&kv->freeze_lock);
+	__atomic_store_n(&kv->frozen, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&kv->thaw);
+	pthread_mutex_unlock(&kv->freeze_lock);
+}
+
 /* V and the segments below it, pinned (see the top of the file) */
 static int snapshot(struct backup *b)
 {
 	struct pmkv *kv = b->kv;
 	int rc = 0;
 
+	/* reclamation's lock first: its commits are its own, and one
+	   snapshot at a time */
 	pthread_mutex_lock(&kv->gc_lock);
-	for (int i = 0; i < NWRITERS; i++)
-		pthread_mutex_lock(&kv->writers[i].lock);
+	freeze(kv);
 	pthread_mutex_lock(&kv->seg_lock);
 	b->version = __atomic_load_n(&kv->version, __ATOMIC_SEQ_CST);
 	b->next_id = kv->sb->next_segment_id;
@@ -122,8 +147,7 @@ static int snapshot(struct backup *b)
 		}
 	}
 	pthread_mutex_unlock(&kv->seg_lock);
-	for (int i = NWRITERS - 1; i >= 0; i--)
-		pthread_mutex_unlock(&kv->writers[i].lock);
+	thaw(kv);
 	pthread_mutex_unlock(&kv->gc_lock);
 	if (!rc)
 		qsort(b->segs, b->n, sizeof(*b->segs), bseg_cmp);

@@ -168,3 +168,15 @@ int commit_append_filled(struct commit *c, const void *key, uint32_t klen,
 		  NULL);
 	return 0;
 }
+
+void commit_wait_thaw(struct pmkv *kv, struct commit *c)
+{
+	do {
+		writer_put(c->w);
+		pthread_mutex_lock(&kv->freeze_lock);
+		while (__atomic_load_n(&kv->frozen, __ATOMIC_ACQUIRE))
+			pthread_cond_wait(&kv->thaw, &kv->freeze_lock);
+		pthread_mutex_unlock(&kv->freeze_lock);
+		c->w = writer_get(kv->writers);
+	} while (__atomic_load_n(&kv->frozen, __ATOMIC_ACQUIRE));
+}

@@ -44,6 +44,12 @@ struct commit {
  */
 
 /*
+ * A backup's snapshot is being taken (backup.c): let go of the writer,
+ * wait until it is done, and take the writer again
+ */
+void commit_wait_thaw(struct pmkv *kv, struct commit *c);
+
+/*
  * Begin a commit of size bytes of records. -ENOSPC (no message) when
  * there is no room without reclaiming (space_begin_commit() reclaims).
  */
@@ -54,6 +60,9 @@ static inline int commit_begin(struct pmkv *kv, struct commit *c,
 
 	c->kv = kv;
 	c->w = writer_get(kv->writers);
+	/* one load of a line no commit writes: a backup's snapshot is rare */
+	if (__builtin_expect(__atomic_load_n(&kv->frozen, __ATOMIC_ACQUIRE), 0))
+		commit_wait_thaw(kv, c);
 	rc = segment_room(kv, c->w, size, how, &c->seg);
 	if (__builtin_expect(rc != 0, 0)) {
 		writer_put(c->w);

@@ -56,6 +56,9 @@ struct pmkv {
 	bool salvage;		/* PMKV_F_SALVAGE: read past damage */
 	bool from_copy;
 	int poisoned;		/* a durable write failed: refuse writes */
+	int frozen;		/* a backup's snapshot: no commit begins
+				   (atomic; read by every commit, so kept
+				   with the read-mostly fields) */
 
 	enum pmkv_media media;
 	bool is_pmem, pmem_forced;
@@ -81,6 +84,10 @@ struct pmkv {
 	struct seg *reserve;	/* kept free so reclamation can always run */
 	struct seg *del_reserve;	/* deletes may take it when the pool is full:
 					   freeing space must not need free space */
+
+	/* backups' snapshots (backup.c): commits wait on thaw while frozen */
+	pthread_mutex_t freeze_lock;
+	pthread_cond_t thaw;
 
 	/* reclamation (gc.c) */
 	pthread_mutex_t gc_lock;

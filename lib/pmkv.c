@@ -36,6 +36,8 @@ static int locks_init(struct pmkv *kv)
 	pthread_mutex_init(&kv->gcw.lock, NULL);
 	pthread_mutex_init(&kv->seg_lock, NULL);
 	pthread_mutex_init(&kv->gc_lock, NULL);
+	pthread_mutex_init(&kv->freeze_lock, NULL);
+	pthread_cond_init(&kv->thaw, NULL);
 	return 0;
 }
 
@@ -51,6 +53,8 @@ static void locks_fini(struct pmkv *kv)
 	pthread_mutex_destroy(&kv->gcw.lock);
 	pthread_mutex_destroy(&kv->seg_lock);
 	pthread_mutex_destroy(&kv->gc_lock);
+	pthread_mutex_destroy(&kv->freeze_lock);
+	pthread_cond_destroy(&kv->thaw);
 }
 
 /*

@@ -25,6 +25,7 @@
 #include <xxhash.h>
 
 #include "backup_file.h"
+#include "format.h"
 #include "internal.h"
 #include "record.h"
 #include "segment.h"
@@ -206,8 +207,14 @@ static int fill(struct pmkv *kv, void *arg)
 		kv->persist->flush(&kv->misc_pc, m + e->used, e->size - e->used);
 		segment_restore_publish(kv, r->slots[i], e->id, e->size, e->used);
 	}
-	kv->sb->next_segment_id = th->next_segment_id;
-	kv->id_limit = th->next_segment_id;
+	/*
+	 * the restored segments keep their ids; new ones start far past
+	 * them, so that the backed-up pool's later segments, which the
+	 * medium may still hold, are never taken for the new pool's
+	 */
+	kv->sb->next_segment_id = th->next_segment_id +
+				  (format_first_segment_id(kv->sb->uuid) >> 30);
+	kv->id_limit = kv->sb->next_segment_id;
 	kv->persist->flush(&kv->misc_pc, &kv->sb->next_segment_id,
 			   sizeof(kv->sb->next_segment_id));
 	kv->persist->fence(&kv->misc_pc);

@@ -123,6 +123,13 @@ static void *batcher(void *arg)
 	return NULL;
 }
 
+/* what the writers have stored, read as they store it: atomically */
+static void load_all(uint64_t *dst, const uint64_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_SEQ_CST);
+}
+
 static void wait_progress(uint64_t n)
 {
 	uint64_t want = __atomic_load_n(&progress, __ATOMIC_RELAXED) + n;
@@ -196,12 +203,12 @@ int main(void)
 		struct pmkv_transfer_report rep;
 
 		wait_progress(20000);
-		memcpy(lo, acked, sizeof(lo));
-		memcpy(plo, pair_acked, sizeof(plo));
+		load_all(&lo[0][0], &acked[0][0], NWRITERS_T * KEYS_PER);
+		load_all(plo, pair_acked, NPAIRS);
 		t_backup_tmp(bk, sizeof(bk), "hot");
 		T_ASSERT_OK(pmkv_backup(kv, bk, NULL, &rep, sizeof(rep)));
-		memcpy(hi, started, sizeof(hi));
-		memcpy(phi, pair_started, sizeof(phi));
+		load_all(&hi[0][0], &started[0][0], NWRITERS_T * KEYS_PER);
+		load_all(phi, pair_started, NPAIRS);
 		t_info("round %d: version %llu, %llu segments, %s", round,
 		       (unsigned long long)rep.version,
 		       (unsigned long long)rep.segments,
