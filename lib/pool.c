@@ -893,6 +893,12 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 	if (rc)
 		return rc;
 	rc = probe_or_grow(path, cfg, create, devdax, &size, &kv->bad, &p);
+	/* a restore's target: other data is not foreign but in the way */
+	if (cfg->restore && !created &&
+	    (rc == PMKV_E_FOREIGN || rc == PMKV_E_CORRUPT ||
+	     rc == PMKV_E_VERSION))
+		return pmkv_err(-EEXIST, "%s: holds a pool or other data; a restore makes a new pool",
+				path);
 	if (rc && !(p.res == PROBE_COPY && kv->salvage))
 		return rc;
 	rc = check_probed(path, p.res, create, devdax, size);
