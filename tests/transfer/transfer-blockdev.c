@@ -17,8 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,79 +37,14 @@ static void unmount_at_exit(void)
 		rmdir(mnt);
 }
 
-static void *aligned(size_t len)
-{
-	void *p;
-
-	if (posix_memalign(&p, 4096, len))
-		t_error("no memory for %zu aligned bytes", len);
-	return p;
-}
-
-/* write (or read) len bytes at off with O_DIRECT */
-static void dio(const char *dev, bool wr, void *buf, size_t len, off_t off)
-{
-	int fd = open(dev, (wr ? O_WRONLY : O_RDONLY) | O_DIRECT);
-	ssize_t n;
-
-	if (fd < 0)
-		t_error("open %s O_DIRECT: %s", dev, strerror(errno));
-	n = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
-	if (n != (ssize_t)len)
-		t_error("%s %zu bytes at %lld on %s: %s", wr ? "write" : "read",
-			len, (long long)off, dev,
-			n < 0 ? strerror(errno) : "short");
-	if (wr && fsync(fd))
-		t_error("fsync %s: %s", dev, strerror(errno));
-	close(fd);
-}
-
 /* no backup header, no filesystem: the first 64 KiB zeroed */
 static void wipe_start(const char *dev)
 {
-	void *z = aligned(64 * TX_KiB);
+	void *z = tx_aligned(64 * TX_KiB);
 
 	memset(z, 0, 64 * TX_KiB);
-	dio(dev, true, z, 64 * TX_KiB, 0);
+	tx_dio(dev, true, z, 64 * TX_KiB, 0);
 	free(z);
-}
-
-/* null_blk without memory_backed=1 returns zeros (or junk) */
-static bool keeps_data(const char *dev)
-{
-	uint8_t *w = aligned(4096), *r = aligned(4096);
-	bool same;
-
-	t_rand_fill(w, 4096);
-	memset(r, 0, 4096);
-	dio(dev, true, w, 4096, 1 << 20);
-	dio(dev, false, r, 4096, 1 << 20);
-	same = memcmp(w, r, 4096) == 0;
-	free(w);
-	free(r);
-	return same;
-}
-
-static const char *blockdev(uint64_t *size)
-{
-	const char *dev = getenv("PMKV_TEST_BLOCKDEV");
-	struct stat st;
-	int fd;
-
-	if (!dev || !*dev)
-		dev = getenv("KT_FAST");
-	if (!dev || !*dev)
-		t_skip("PMKV_TEST_BLOCKDEV names no block device whose contents may be lost (the kernel suite's guest gives its null_blk, KT_FAST)");
-	if (stat(dev, &st) || !S_ISBLK(st.st_mode))
-		t_error("%s is no block device", dev);
-	fd = open(dev, O_RDONLY);
-	if (fd < 0 || ioctl(fd, BLKGETSIZE64, size))
-		t_error("size of %s: %s", dev, strerror(errno));
-	close(fd);
-	if (!keeps_data(dev))
-		t_skip("%s does not keep what is written (null_blk needs memory_backed=1)",
-		       dev);
-	return dev;
 }
 
 /* run argv; its exit status, 127 when it is not there */
@@ -147,7 +80,6 @@ static void backup(struct tx_pool *p, const char *target, const char *base,
 		   const char *what)
 {
 	struct pmkv_transfer_config *tc = tx_tc(0, base);
-	bool direct = tx_direct_works(target, false);
 	int rc;
 
 	rc = pmkv_backup(p->kv, target, tc, rep, sizeof(*rep));
@@ -156,7 +88,7 @@ static void backup(struct tx_pool *p, const char *target, const char *base,
 		       pmkv_errormsg());
 	pmkv_transfer_config_free(&tc);
 	/* block devices and disk filesystems all take direct I/O */
-	if (!direct)
+	if (!tx_direct_works(target, false))
 		T_FAIL("%s: %s refuses direct I/O", what, target);
 	tx_check_report(rep, tx_expect(0, true, env->uring, env->fixed), what);
 }
@@ -220,7 +152,7 @@ static void on_filesystem(struct tx_pool *p, struct tx_model *m,
 			  const char *dev, const char *fs,
 			  const struct env *env, unsigned round)
 {
-	char mkfs[32], full[512], incr[512], what[64];
+	char mkfs[32], full[512], incr[512], what[64], fwhat[64];
 	struct pmkv_transfer_report rf, ri;
 	struct tx_model m1 = { 0 };
 	int rc;
@@ -250,16 +182,16 @@ static void on_filesystem(struct tx_pool *p, struct tx_model *m,
 	mounted = true;
 
 	tx_path(full, sizeof(full), mnt, "full");
-	snprintf(what, sizeof(what), "full backup on %s", fs);
-	backup(p, full, NULL, env, &rf, what);
+	snprintf(fwhat, sizeof(fwhat), "the full backup on %s", fs);
+	backup(p, full, NULL, env, &rf, fwhat);
 	tx_model_copy(&m1, m);
 	churn(p->kv, m, round);
 	tx_path(incr, sizeof(incr), mnt, "incr");
-	snprintf(what, sizeof(what), "incremental backup on %s", fs);
+	snprintf(what, sizeof(what), "the incremental backup on %s", fs);
 	backup(p, incr, full, env, &ri, what);
 	T_ASSERT_EQ(ri.chain, 2);
 	T_ASSERT_MEM_EQ(ri.base_uuid, rf.uuid, 16);
-	restore_verify(p, full, &rf, &m1, env, what);
+	restore_verify(p, full, &rf, &m1, env, fwhat);
 	restore_verify(p, incr, &ri, m, env, what);
 
 	unlink(full);
@@ -275,12 +207,14 @@ int main(void)
 	struct pmkv_transfer_report rf, ri, again;
 	struct tx_model m, m1 = { 0 };
 	uint64_t size;
-	const char *dev = blockdev(&size);
+	const char *why_not, *dev = tx_blockdev(&size, &why_not);
 	char incr[512];
 	struct tx_pool pool;
 	struct env env;
 	int why;
 
+	if (!dev)
+		t_skip("%s", why_not);
 	tx_pool_create(&pool, "blockdev", 64 * TX_MiB);
 	env.uring = tx_uring_works();
 	env.fixed = tx_fixed_works(pool.path, &why);
@@ -294,7 +228,7 @@ int main(void)
 
 	/* a full backup on the raw device, written in place */
 	wipe_start(dev);
-	backup(&pool, dev, NULL, &env, &rf, "full backup on the raw device");
+	backup(&pool, dev, NULL, &env, &rf, "the full backup on the raw device");
 	T_ASSERT(rf.bytes < size);
 	tx_model_copy(&m1, &m);
 
@@ -302,18 +236,20 @@ int main(void)
 	churn(pool.kv, &m, 1);
 	tx_path(incr, sizeof(incr), tx_target_dir(), "incr-on-blockdev");
 	backup(&pool, incr, dev, &env, &ri,
-	       "incremental backup on the raw device's");
+	       "the incremental backup in a file, based on the raw device");
 	T_ASSERT_EQ(ri.chain, 2);
 	T_ASSERT_MEM_EQ(ri.base_uuid, rf.uuid, 16);
 	T_ASSERT(ri.segments_copied < ri.segments);
 
-	restore_verify(&pool, dev, &rf, &m1, &env, "the raw device");
+	restore_verify(&pool, dev, &rf, &m1, &env,
+		       "the full backup on the raw device");
 	restore_verify(&pool, incr, &ri, &m, &env,
-		       "the chain device + file");
+		       "the chain raw device + file");
 
 	/* the device holds another backup of the pool: not the base */
 	wipe_start(dev);
-	backup(&pool, dev, NULL, &env, &again, "second full backup on the raw device");
+	backup(&pool, dev, NULL, &env, &again,
+	       "a second full backup on the raw device");
 	T_EXPECT_ERR(pmkv_verify(incr, NULL, NULL, 0), PMKV_E_FOREIGN, dev,
 		     "base");
 	/* and no backup at all */

@@ -2,8 +2,10 @@
 /* tx.c -- helpers of the transfer tests (see tx.h) */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <liburing.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -527,6 +529,77 @@ void tx_dest_release(const char *path, bool dev)
 		tx_devdax_wipe(path);
 	else if (unlink(path) && errno != ENOENT)
 		t_error("unlink %s: %s", path, strerror(errno));
+}
+
+/* ------------------------------------------------------------------ */
+/* a scratch block device */
+
+void *tx_aligned(size_t len)
+{
+	void *p;
+
+	if (posix_memalign(&p, 4096, len))
+		t_error("no memory for %zu aligned bytes", len);
+	return p;
+}
+
+void tx_dio(const char *path, bool wr, void *buf, size_t len, uint64_t off)
+{
+	int fd = open(path, (wr ? O_WRONLY : O_RDONLY) | O_DIRECT);
+	ssize_t n;
+
+	if (fd < 0)
+		t_error("open %s O_DIRECT: %s", path, strerror(errno));
+	n = wr ? pwrite(fd, buf, len, (off_t)off) :
+		 pread(fd, buf, len, (off_t)off);
+	if (n != (ssize_t)len)
+		t_error("%s %zu bytes at %llu of %s: %s", wr ? "write" : "read",
+			len, (unsigned long long)off, path,
+			n < 0 ? strerror(errno) : "short");
+	if (wr && fsync(fd))
+		t_error("fsync %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* null_blk without memory_backed=1 reads back zeros */
+static bool keeps_data(const char *dev)
+{
+	uint8_t *w = tx_aligned(4096), *r = tx_aligned(4096);
+	bool same;
+
+	t_rand_fill(w, 4096);
+	memset(r, 0, 4096);
+	tx_dio(dev, true, w, 4096, 1 << 20);
+	tx_dio(dev, false, r, 4096, 1 << 20);
+	same = memcmp(w, r, 4096) == 0;
+	free(w);
+	free(r);
+	return same;
+}
+
+const char *tx_blockdev(uint64_t *size, const char **why)
+{
+	const char *dev = getenv("PMKV_TEST_BLOCKDEV");
+	struct stat st;
+	int fd;
+
+	if (!dev || !*dev)
+		dev = getenv("KT_FAST");
+	if (!dev || !*dev) {
+		*why = "PMKV_TEST_BLOCKDEV names no block device whose contents may be lost (the kernel suite's guest gives its null_blk, KT_FAST)";
+		return NULL;
+	}
+	if (stat(dev, &st) || !S_ISBLK(st.st_mode))
+		t_error("%s is no block device", dev);
+	fd = open(dev, O_RDONLY);
+	if (fd < 0 || ioctl(fd, BLKGETSIZE64, size))
+		t_error("size of %s: %s", dev, strerror(errno));
+	close(fd);
+	if (!keeps_data(dev)) {
+		*why = "the block device does not keep what is written (null_blk needs memory_backed=1)";
+		return NULL;
+	}
+	return dev;
 }
 
 /* ------------------------------------------------------------------ */

@@ -134,6 +134,20 @@ bool tx_devdax_free(const char *dev);
 uint64_t tx_devdax_size(const char *dev);
 
 /* ------------------------------------------------------------------ */
+/* a scratch block device */
+
+/*
+ * tx_blockdev -- the device PMKV_TEST_BLOCKDEV names, else the guest's
+ * memory-backed null_blk ($KT_FAST), with its size; NULL and why when
+ * there is none or it does not keep what is written (it is written to)
+ */
+const char *tx_blockdev(uint64_t *size, const char **why);
+/* len bytes at off of a file or device by O_DIRECT; exits on error */
+void tx_dio(const char *path, bool wr, void *buf, size_t len, uint64_t off);
+/* len bytes aligned to 4096; exits when out of memory */
+void *tx_aligned(size_t len);
+
+/* ------------------------------------------------------------------ */
 /* what the kernel and the files allow: the expected paths */
 
 /* the running kernel's major.minor as major * 1000 + minor */
