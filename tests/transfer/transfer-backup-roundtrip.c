@@ -274,7 +274,7 @@ int main(void)
 		     -EEXIST, pool.path, "exist", "pool");
 	tx_pool_reopen(&pool);
 	tx_model_check(pool.kv, &m, "the source pool after everything");
-	tx_pool_close(&pool);
+	tx_pool_destroy(&pool);
 
 	/* and onto a file that is not empty (pmkv_restore(3): -EEXIST) */
 	tx_path(other, sizeof(other), tx_restore_dir(), "notempty");

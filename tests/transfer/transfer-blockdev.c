@@ -266,7 +266,7 @@ int main(void)
 	wipe_start(dev);
 
 	tx_model_check(pool.kv, &m, "the source pool");
-	tx_pool_close(&pool);
+	tx_pool_destroy(&pool);
 	tx_model_free(&m);
 	tx_model_free(&m1);
 	return T_EXIT_PASS;

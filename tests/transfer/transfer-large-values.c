@@ -194,7 +194,7 @@ int main(void)
 				     lens[l], buf);
 		}
 	t_info("%u values put and got", nkeys);
-	tx_pool_close(&pool);
+	tx_pool_destroy(&pool);
 	free(data);
 	free(buf);
 	return T_EXIT_PASS;

@@ -202,7 +202,7 @@ int main(void)
 #else
 	t_info("no seccomp case: no audit arch for this machine");
 #endif
-	tx_pool_close(&pool);
+	tx_pool_destroy(&pool);
 	tx_model_free(&m);
 	return T_EXIT_PASS;
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "tx.h"
+/* PMKV_SUPER_MAGIC: to find a pool's superblock copy on a device */
+#include "layout.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -239,41 +241,64 @@ void tx_check_pool(const char *path, const struct tx_model *m,
 /* ------------------------------------------------------------------ */
 /* devdax */
 
-/* devdax has no read() or write(): map 2 MiB (covers 4K and 2M devices) */
-static uint8_t *devdax_map(const char *dev, int prot, int *fd)
-{
-	void *p;
+/*
+ * A format-2 pool keeps a copy of its superblock in the last page of its
+ * last extent, which the open finds within 64 MiB of the end (lib/pool.c,
+ * COPY_SEARCH): with zeros at the start but that copy intact, a device
+ * holds a damaged pool, not free space. Free means both gone.
+ */
+#define TX_COPY_SEARCH (64ULL << 20)
 
-	*fd = open(dev, prot & PROT_WRITE ? O_RDWR : O_RDONLY);
-	if (*fd < 0)
+/*
+ * Look at (wipe: zero) the device's first 4 KiB and every page near its
+ * end that starts with the superblock's magic; true when all were zeros
+ * and none had the magic. devdax has no read() or write(), only mmap()
+ * of the whole device (a multiple of its alignment).
+ */
+static bool devdax_scan(const char *dev, bool wipe)
+{
+	uint64_t size = tx_devdax_size(dev), off, magic;
+	bool clean = true;
+	uint8_t *p;
+	int fd;
+
+	if (!size)
+		size = 2U << 20;	/* unknown: the start alone */
+	fd = open(dev, wipe ? O_RDWR : O_RDONLY);
+	if (fd < 0)
 		t_error("open %s: %s", dev, strerror(errno));
-	p = mmap(NULL, 2U << 20, prot, MAP_SHARED, *fd, 0);
+	p = mmap(NULL, size, wipe ? PROT_READ | PROT_WRITE : PROT_READ,
+		 MAP_SHARED, fd, 0);
+	close(fd);
 	if (p == MAP_FAILED)
-		t_error("mmap %s: %s", dev, strerror(errno));
-	return p;
+		t_error("mmap %s (%llu bytes): %s", dev,
+			(unsigned long long)size, strerror(errno));
+	for (off = 0; off < 4096 && clean; off++)
+		clean = p[off] == 0;
+	/* device memory: no page cache to sync */
+	if (wipe)
+		memset(p, 0, 4096);
+	for (off = size > TX_COPY_SEARCH ? size - TX_COPY_SEARCH : 4096;
+	     off + 4096 <= size; off += 4096) {
+		memcpy(&magic, p + off, sizeof(magic));
+		if (magic != PMKV_SUPER_MAGIC)
+			continue;
+		clean = false;
+		if (wipe)
+			memset(p + off, 0, 4096);
+	}
+	munmap(p, size);
+	return clean;
 }
 
 void tx_devdax_wipe(const char *dev)
 {
-	int fd;
-	uint8_t *p = devdax_map(dev, PROT_READ | PROT_WRITE, &fd);
-
-	memset(p, 0, 4096);	/* device memory: no page cache to sync */
-	munmap(p, 2U << 20);
-	close(fd);
+	devdax_scan(dev, true);
 }
 
 bool tx_devdax_free(const char *dev)
 {
-	int fd;
-	uint8_t *p = devdax_map(dev, PROT_READ, &fd);
-	bool zero = true;
-
-	for (unsigned i = 0; i < 4096 && zero; i++)
-		zero = p[i] == 0;
-	munmap(p, 2U << 20);
-	close(fd);
-	return zero;
+	return devdax_scan(dev, false);
 }
 
 uint64_t tx_devdax_size(const char *dev)
@@ -309,7 +334,7 @@ void tx_pool_create(struct tx_pool *p, const char *name, uint64_t size)
 	if (dev && *dev) {
 		snprintf(p->path, sizeof(p->path), "%s", dev);
 		p->devdax = true;
-		/* a zeroed start is free space for PMKV_F_CREATE */
+		/* free space for PMKV_F_CREATE: no pool left by anyone */
 		tx_devdax_wipe(dev);
 		cfg = t_cfg(0, PMKV_F_CREATE);
 		rc = pmkv_open(dev, cfg, &p->kv);
@@ -339,6 +364,16 @@ void tx_pool_reopen(struct tx_pool *p)
 	p->kv = t_pool_open(p->path, 0);
 }
 
+void tx_pool_destroy(struct tx_pool *p)
+{
+	tx_pool_close(p);
+	/* the next program on the device finds it free (devdax-pool too) */
+	if (p->devdax)
+		tx_devdax_wipe(p->path);
+	else if (unlink(p->path) && errno != ENOENT)
+		t_error("unlink %s: %s", p->path, strerror(errno));
+}
+
 /* ------------------------------------------------------------------ */
 /* directories and paths */
 
@@ -363,7 +398,7 @@ static bool in_memory(const char *d)
 
 const char *tx_target_dir(void)
 {
-	const char *d = getenv("PMKV_TEST_TARGET_DIR");
+	const char *d = getenv("PMKV_TEST_BACKUP_DIR");
 
 	if (is_dir(d))
 		return d;

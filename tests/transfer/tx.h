@@ -94,9 +94,11 @@ void tx_pool_create(struct tx_pool *p, const char *name, uint64_t size);
 void tx_pool_close(struct tx_pool *p);
 /* open it again read-write (after tx_pool_close) */
 void tx_pool_reopen(struct tx_pool *p);
+/* close it and leave no pool behind: a device is wiped, a file removed */
+void tx_pool_destroy(struct tx_pool *p);
 
 /*
- * Backups go here: $PMKV_TEST_TARGET_DIR; else $PMKV_TEST_DIR unless it
+ * Backups go here: $PMKV_TEST_BACKUP_DIR (as t_backup_tmp()); else $PMKV_TEST_DIR unless it
  * is tmpfs; else the guest's ext4 or xfs DAX mount ($KT_EXT4, $KT_XFS);
  * else /var/tmp unless it is tmpfs; else t_tmp_dir().
  */
@@ -116,19 +118,21 @@ char *tx_path(char *buf, size_t n, const char *dir, const char *name);
 /*
  * tx_restore_dest -- where a restore of the pool src goes: a spare devdax
  * device when src is on devdax and one is free (PMKV_TEST_DEVDAX_SPARE,
- * or the guest's other namespace, KT_DEVDAX_2M/4K, if its first 4 KiB
- * are zeros: no pool, and big enough); else a fresh file in
+ * or the guest's other namespace, KT_DEVDAX_2M/4K, if it holds no pool
+ * (tx_devdax_free) and is big enough); else a fresh file in
  * tx_restore_dir(). *dev says which. tx_dest_release() removes the file
- * or zeroes the device's start again, so that the next restore finds it
- * free.
+ * or wipes the device again, so that the next restore finds it free.
  */
 void tx_restore_dest(char *buf, size_t n, const char *name,
 		     const struct tx_pool *src, bool *dev);
 void tx_dest_release(const char *path, bool dev);
 
-/* zero the first 4 KiB of a devdax device (no pool there any more) */
+/*
+ * tx_devdax_wipe -- no pool on a devdax device any more: its first 4 KiB
+ * and its superblock's copy near the end zeroed (format 2 keeps one)
+ */
 void tx_devdax_wipe(const char *dev);
-/* whether a devdax device's first 4 KiB are zeros */
+/* whether a devdax device holds no pool: zeros at the start, no copy */
 bool tx_devdax_free(const char *dev);
 /* its size from sysfs, 0 when unknown */
 uint64_t tx_devdax_size(const char *dev);
