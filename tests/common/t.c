@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -305,6 +306,21 @@ char *t_backup_tmp(char *buf, size_t n, const char *name)
 		tmp_reap_stale(d);
 	}
 	return tmp_in(buf, n, d, name);
+}
+
+void t_need_madvise(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err;
+
+	if (p == MAP_FAILED)
+		t_error("mmap: %s", strerror(errno));
+	err = madvise(p, (size_t)pg, MADV_DONTNEED) ? errno : 0;
+	munmap(p, (size_t)pg);
+	if (err == ENOSYS)
+		t_skip("no madvise() on this kernel (CONFIG_ADVISE_SYSCALLS): index memory is never given back");
 }
 
 uint64_t t_super_off(const char *path)

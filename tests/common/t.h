@@ -136,6 +136,9 @@ char *t_backup_tmp(char *buf, size_t n, const char *name);
  */
 const char *t_mount_tmpfs(uint64_t size);
 
+/* skip the test on a kernel without madvise() (tinyconfig's) */
+void t_need_madvise(void);
+
 /* the file offset of a pool's superblock (libpmemobj's root object) */
 uint64_t t_super_off(const char *path);
 

@@ -185,6 +185,7 @@ int main(void)
 {
 	struct warmer w;
 
+	t_need_madvise();
 	run(NULL);
 	T_ASSERT_OK(warm_start(&w));
 	run(&w);

@@ -29,6 +29,7 @@ int main(void)
 	uint64_t v, got;
 	size_t klen, vlen;
 
+	t_need_madvise();
 	t_pool_tmp(path, sizeof(path), "few-keys");
 	kv = t_pool_create(path, 256ULL << 20);
 	for (unsigned r = 0; r < ROUNDS; r++)
