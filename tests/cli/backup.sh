@@ -8,24 +8,9 @@
 . "$(dirname "$0")/common.sh"
 check_prereq python3
 
-# a second directory, on a disk filesystem where there is one: /dev/shm
-# (TEST_DIR) and a disk may differ in what O_DIRECT they allow
-DISK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pmkv-cli-$TEST_NAME.XXXXXX") ||
-	{ echo "test/$TEST_NAME: no temporary directory" >&2; exit 99; }
-trap 'rm -rf "$TEST_DIR" "$DISK_DIR"' EXIT
+use_disk_dir
 
 pool=$TEST_DIR/p.pool
-
-# direct DIR -- whether DIR's filesystem takes a 4 KiB O_DIRECT write
-direct()
-{
-	dd if=/dev/zero of="$1/.direct-probe" bs=4096 count=1 oflag=direct \
-		2>/dev/null
-	local rc=$?
-
-	rm -f "$1/.direct-probe"
-	return $rc
-}
 
 # check_json WHAT EXPECT [KEY=VALUE...] -- $OUT is the JSON report of
 # WHAT (backup, restore, verify); EXPECT is direct, buffered or

@@ -111,3 +111,24 @@ expect_out()
 	got=${got%x}
 	[ "$got" = "$1" ] || fail "stdout is '$got', expected '$1'"
 }
+
+# use_disk_dir -- DISK_DIR: a second directory, on a disk filesystem where
+# there is one ($TMPDIR or /tmp); /dev/shm (TEST_DIR) and a disk may differ
+# in what O_DIRECT they allow. Both are removed at exit.
+use_disk_dir()
+{
+	DISK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pmkv-cli-$TEST_NAME.XXXXXX") ||
+		{ echo "test/$TEST_NAME: no temporary directory" >&2; exit 99; }
+	trap 'rm -rf "$TEST_DIR" "$DISK_DIR"' EXIT
+}
+
+# direct DIR -- whether DIR's filesystem takes a 4 KiB O_DIRECT write
+direct()
+{
+	dd if=/dev/zero of="$1/.direct-probe" bs=4096 count=1 oflag=direct \
+		2>/dev/null
+	local rc=$?
+
+	rm -f "$1/.direct-probe"
+	return $rc
+}

@@ -52,7 +52,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t mix64(uint64_t z)
+uint64_t cw_mix64(uint64_t z)
 {
 	z += 0x9e3779b97f4a7c15ULL;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -95,7 +95,7 @@ void cw_value(uint8_t *buf, uint32_t key, uint32_t gen, uint32_t vlen)
 	uint64_t seed = (uint64_t)key << 32 | gen;
 
 	for (uint32_t j = 0; j < vlen; j += 8) {
-		uint64_t x = mix64(seed ^ ((uint64_t)j << 20));
+		uint64_t x = cw_mix64(seed ^ ((uint64_t)j << 20));
 
 		memcpy(buf + j, &x, vlen - j < 8 ? vlen - j : 8);
 	}
@@ -366,7 +366,7 @@ static int copy_file(const char *src, const char *dst)
 	return rc;
 }
 
-static pid_t fork_or_die(void)
+pid_t cw_fork(void)
 {
 	pid_t pid;
 
@@ -379,7 +379,7 @@ static pid_t fork_or_die(void)
 }
 
 /* 0 when the child exited 0; otherwise a description in buf */
-static int reap(pid_t pid, char *buf, size_t n)
+int cw_reap(pid_t pid, char *buf, size_t n)
 {
 	int st;
 
@@ -417,7 +417,7 @@ static void build_base(const struct cw *w)
 	unlink(base_path);
 	if (w->create)
 		return;
-	pid = fork_or_die();
+	pid = cw_fork();
 	if (pid == 0) {
 		struct pmkv_config *cfg = open_cfg(true, w->pool_size);
 		struct pmkv *kv;
@@ -440,7 +440,7 @@ static void build_base(const struct cw *w)
 		pmkv_close(&kv);
 		_exit(0);
 	}
-	if (reap(pid, why, sizeof(why)))
+	if (cw_reap(pid, why, sizeof(why)))
 		t_error("%s: building the pool failed: %s", w->name, why);
 }
 
@@ -454,7 +454,7 @@ long cw_probe_gc(struct cw *w)
 	build_base(w);
 	if (pipe(fds))
 		t_error("pipe: %s", strerror(errno));
-	pid = fork_or_die();
+	pid = cw_fork();
 	if (pid == 0) {
 		struct pmkv_stats st;
 		struct pmkv *kv;
@@ -484,7 +484,7 @@ long cw_probe_gc(struct cw *w)
 	if (read(fds[0], &idx, sizeof(idx)) != sizeof(idx))
 		idx = -1;
 	close(fds[0]);
-	if (reap(pid, why, sizeof(why)))
+	if (cw_reap(pid, why, sizeof(why)))
 		t_error("%s: probing for reclamation failed: %s", w->name, why);
 	return idx;
 }
@@ -710,10 +710,10 @@ static int verify(const char *path, bool create, uint64_t size,
 	int rc;
 
 	memset(vres, 0, sizeof(*vres));
-	pid = fork_or_die();
+	pid = cw_fork();
 	if (pid == 0)
 		v_check(path, create, size, b, a, nkeys, reopen);
-	rc = reap(pid, why, sizeof(why));
+	rc = cw_reap(pid, why, sizeof(why));
 	if (rc < 0) {
 		snprintf(vres->msg, sizeof(vres->msg), "the verifier was %s",
 			 why);
@@ -786,7 +786,7 @@ static void w_fail(const char *fmt, ...)
 
 static uint64_t image_seed(const struct plan *p, uint64_t point, unsigned i)
 {
-	return mix64(p->seed ^ mix64(point * 64 + i));
+	return cw_mix64(p->seed ^ cw_mix64(point * 64 + i));
 }
 
 /* the images of one point, each judged by P before W goes on */
@@ -947,7 +947,7 @@ static pid_t spawn_w(const struct job *j, const struct plan *p, int *msg_fd,
 
 	if (pipe(m) || pipe(a))
 		t_error("pipe: %s", strerror(errno));
-	pid = fork_or_die();
+	pid = cw_fork();
 	if (pid == 0) {
 		close(m[0]);
 		close(a[1]);
@@ -1157,7 +1157,7 @@ static void choose(uint8_t *at, uint64_t n, uint64_t k, uint64_t seed,
 	for (uint64_t i = 2; i < n && left; i++) {
 		if (at[i])
 			continue;
-		if (mix64(s += 0x9e3779b97f4a7c15ULL) % per < left) {
+		if (cw_mix64(s += 0x9e3779b97f4a7c15ULL) % per < left) {
 			at[i] = 1;
 			left--;
 		}
@@ -1168,7 +1168,7 @@ static void choose(uint8_t *at, uint64_t n, uint64_t k, uint64_t seed,
 static void run_enum(const struct job *j, const struct cw_opts *o,
 		     struct run *r)
 {
-	uint64_t seed = mix64(o->seed ^ hash_str(j->label));
+	uint64_t seed = cw_mix64(o->seed ^ hash_str(j->label));
 	struct plan p = { .evict = o->evict, .seed = seed };
 	int mfd, afd;
 	struct wmsg m;
@@ -1209,7 +1209,7 @@ static void run_enum(const struct job *j, const struct cw_opts *o,
 	}
 	close(mfd);
 	close(afd);
-	if (reap(pid, why, sizeof(why)))
+	if (cw_reap(pid, why, sizeof(why)))
 		t_error("%s: the counting run %s", j->label, why);
 	if (r->done.own_unpersisted) {
 		r->violations++;
@@ -1249,7 +1249,7 @@ static void run_enum(const struct job *j, const struct cw_opts *o,
 		for (uint64_t i = 1; i <= p.n && need; i++) {
 			if (!p.at[i])
 				continue;
-			if (mix64(seed ^ (i * 0x9e3779b97f4a7c15ULL)) % planned < need) {
+			if (cw_mix64(seed ^ (i * 0x9e3779b97f4a7c15ULL)) % planned < need) {
 				r->recovery_at[i] = 1;
 				need--;
 			}
@@ -1283,7 +1283,7 @@ static void run_enum(const struct job *j, const struct cw_opts *o,
 	}
 	close(mfd);
 	close(afd);
-	if (reap(pid, why, sizeof(why)))
+	if (cw_reap(pid, why, sizeof(why)))
 		t_error("%s: the imaging run %s", j->label, why);
 	free(p.at);
 	free(r->recovery_at);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum cw_kind { CW_PUT, CW_DEL, CW_BATCH };
 
@@ -132,6 +133,12 @@ int cw_end(const struct cw_opts *o);
 
 /* the name of key id (1 to 66 bytes) and the value of a generation */
 size_t cw_key_name(uint32_t id, char *buf);
+/* fork, with stdio flushed first; exits on failure */
+pid_t cw_fork(void);
+/* wait for pid: 0 when it exited 0, else a description in buf */
+int cw_reap(pid_t pid, char *buf, size_t n);
+/* splitmix64's finaliser: a well-mixed 64 bits from z */
+uint64_t cw_mix64(uint64_t z);
 void cw_value(uint8_t *buf, uint32_t key, uint32_t gen, uint32_t vlen);
 
 #endif /* PMKV_CRASH_HARNESS_H */

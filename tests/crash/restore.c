@@ -76,44 +76,6 @@ static struct kst model[NKEYS];
 static char dir[256], base_path[300], work_path[300], img_path[300];
 static char backup_path[4096];
 
-static uint64_t mix64(uint64_t z)
-{
-	z += 0x9e3779b97f4a7c15ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static pid_t fork_or_die(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		t_error("fork: %s", strerror(errno));
-	return pid;
-}
-
-/* 0 when the child exited 0; otherwise a description in buf */
-static int reap(pid_t pid, char *buf, size_t n)
-{
-	int st;
-
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			t_error("waitpid: %s", strerror(errno));
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	if (WIFSIGNALED(st))
-		snprintf(buf, n, "killed by signal %d (%s)", WTERMSIG(st),
-			 strsignal(WTERMSIG(st)));
-	else
-		snprintf(buf, n, "exit status %d", WEXITSTATUS(st));
-	return WIFSIGNALED(st) ? -1 : WEXITSTATUS(st);
-}
-
 /* ------------------------------------------------------------------ */
 /* setup: a pool, its keys, the backup */
 
@@ -160,7 +122,7 @@ static void setup(void)
 	char why[128];
 	pid_t pid;
 
-	pid = fork_or_die();
+	pid = cw_fork();
 	if (pid == 0) {
 		struct pmkv_transfer_report r;
 		struct pmkv_config *cfg = NULL;
@@ -189,7 +151,7 @@ static void setup(void)
 		pmkv_close(&kv);
 		_exit(0);
 	}
-	if (reap(pid, why, sizeof(why)))
+	if (cw_reap(pid, why, sizeof(why)))
 		t_error("%s: setup failed: %s", NAME, why);
 	ops(NULL, NULL);
 }
@@ -325,10 +287,10 @@ static void verify(const char *path)
 	int rc;
 
 	memset(vres, 0, sizeof(*vres));
-	pid = fork_or_die();
+	pid = cw_fork();
 	if (pid == 0)
 		v_check(path);
-	rc = reap(pid, why, sizeof(why));
+	rc = cw_reap(pid, why, sizeof(why));
 	if (rc < 0) {
 		/* opening after a crash must work, or refuse */
 		snprintf(vres->msg, sizeof(vres->msg), "the verifier was %s",
@@ -394,7 +356,7 @@ static void w_fail(const char *fmt, ...)
 
 static uint64_t image_seed(uint64_t point, unsigned i)
 {
-	return mix64(W.seed ^ mix64(point * 64 + i));
+	return cw_mix64(W.seed ^ cw_mix64(point * 64 + i));
 }
 
 /* the images of one point, each judged before the restore goes on */
@@ -513,7 +475,7 @@ static pid_t spawn_w(const uint8_t *at, uint64_t n, const struct cw_opts *o,
 
 	if (pipe(m) || pipe(a))
 		t_error("pipe: %s", strerror(errno));
-	pid = fork_or_die();
+	pid = cw_fork();
 	if (pid == 0) {
 		close(m[0]);
 		close(a[1]);
@@ -522,7 +484,7 @@ static pid_t spawn_w(const uint8_t *at, uint64_t n, const struct cw_opts *o,
 		W.at = at;
 		W.n = n;
 		W.evict = o->evict;
-		W.seed = mix64(o->seed ^ 0x726573746f726500ULL);
+		W.seed = cw_mix64(o->seed ^ 0x726573746f726500ULL);
 		w_main();
 	}
 	close(m[1]);
@@ -629,7 +591,7 @@ static void count_points(const struct cw_opts *o)
 	}
 	close(mfd);
 	close(afd);
-	if (reap(pid, why, sizeof(why)))
+	if (cw_reap(pid, why, sizeof(why)))
 		t_error("%s: the counting run %s", NAME, why);
 	if (done.type != M_DONE || done.st.points != npts)
 		t_error("%s: the counting run reported %llu points, sent %llu",
@@ -795,7 +757,7 @@ static void choose(uint8_t *at, uint64_t n, const struct cw_opts *o)
 	for (uint64_t i = 1; i <= n && left; i++) {
 		if (at[i])
 			continue;
-		if (mix64(s += 0x9e3779b97f4a7c15ULL) % per < left) {
+		if (cw_mix64(s += 0x9e3779b97f4a7c15ULL) % per < left) {
 			at[i] = 1;
 			left--;
 		}
@@ -833,7 +795,7 @@ static void image_points(const struct cw_opts *o)
 	}
 	close(mfd);
 	close(afd);
-	if (reap(pid, why, sizeof(why)))
+	if (cw_reap(pid, why, sizeof(why)))
 		t_error("%s: the imaging run %s", NAME, why);
 	free(at);
 }
