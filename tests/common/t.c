@@ -221,11 +221,20 @@ static void tmp_reap_stale(const char *dir)
 	if (!dp)
 		return;
 	while ((d = readdir(dp))) {
+		char name[256];
+
 		if (strncmp(d->d_name, "pmkv-t-", 7))
 			continue;
-		/* pmkv-t-<name>-<pid>-<counter>-<random> */
+		/*
+		 * pmkv-t-<name>-<pid>-<counter>-<random>, and what the library
+		 * makes of it: <that>.pmkv-creating, <that>.pmkv-partial, whose
+		 * own dash must not be taken for one of ours (it made a live
+		 * test's pool in creation look like pid 12's, and removed it)
+		 */
+		snprintf(name, sizeof(name), "%s", d->d_name);
+		name[strcspn(name, ".")] = '\0';
 		dashes = 0;
-		for (p = d->d_name + strlen(d->d_name); p > d->d_name + 7; p--)
+		for (p = name + strlen(name); p > name + 7; p--)
 			if (p[-1] == '-' && ++dashes == 3)
 				break;
 		if (dashes != 3)
