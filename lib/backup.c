@@ -36,6 +36,7 @@
 
 #include "backup_file.h"
 #include "internal.h"
+#include "pool.h"
 #include "segment.h"
 #include "transfer.h"
 
@@ -386,30 +387,10 @@ static int finish(struct backup *b, uint64_t size, uint64_t time_ns)
 	if (b->realbase)
 		strcpy(b->h->base_path, b->realbase);
 	b->h->csum = backup_file_header_csum(b->h);
+	/* write_durable() flushes the file: the segments' bytes with the table */
 	rc = b->table_bytes ? write_durable(b, b->table, b->table_bytes,
 					    PMKV_SLOT_ALIGN) : 0;
-	if (!rc && fdatasync(b->fd))
-		rc = pmkv_err(-errno, "%s: cannot flush: %s", b->target,
-			      strerror(errno));
 	return rc ? rc : write_durable(b, b->h, sizeof(*b->h), 0);
-}
-
-static void sync_dir_of(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int fd;
-
-	if (!dir)
-		return;
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
 }
 
 /* the complete file takes the target's name */
@@ -429,7 +410,7 @@ static int publish(struct backup *b)
 				b->target, b->partial, strerror(errno));
 	free(b->partial);
 	b->partial = NULL;
-	sync_dir_of(b->target);
+	pool_sync_dir_of(b->target);
 	return 0;
 }
 

@@ -513,7 +513,7 @@ static int pool_media(struct pmkv *kv, bool devdax, uint64_t size)
 }
 
 /* make a rename in dir durable; best effort on file systems that cannot */
-static void sync_dir_of(const char *path)
+void pool_sync_dir_of(const char *path)
 {
 	char *dir = strdup(path), *slash;
 	int fd;
@@ -571,7 +571,7 @@ static int create_new_file(struct pmkv *kv, const struct pmkv_config *cfg)
 				 tmp, strerror(errno));
 		goto err_unlink;
 	}
-	sync_dir_of(kv->path);
+	pool_sync_dir_of(kv->path);
 	goto out;
 
 err_unlink:
