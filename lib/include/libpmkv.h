@@ -348,6 +348,58 @@ int pmkv_iter_key(const struct pmkv_iter *it, const void **key,
 int pmkv_iter_value(const struct pmkv_iter *it, const void **val,
 		    size_t *vlen);
 
+/*
+ * pmkv_iter_set_bounds -- keep the iterator inside [lower, upper)
+ *
+ * [in] lower, llen: the smallest key it may stop on (inclusive); NULL: none.
+ * [in] upper, ulen: the key it stops before (exclusive); NULL: none.
+ * The bounds are copied. Every seek and step after this call respects
+ * them: a seek below lower starts at lower, next stops (-ENOENT) before
+ * upper, prev stops before going under lower. The iterator is left on no
+ * key. Returns 0, -EINVAL (a bound's length, or lower >= upper) or -ENOMEM.
+ */
+int pmkv_iter_set_bounds(struct pmkv_iter *it, const void *lower, size_t llen,
+			 const void *upper, size_t ulen);
+
+/*
+ * pmkv_iter_seek_for_prev -- move to the last key <= key (NULL: the last key)
+ *
+ * Returns 0 when positioned on a key, -ENOENT when no key is <= key (within
+ * the bounds), -EINVAL, -ENOMEM or PMKV_E_CORRUPT.
+ */
+int pmkv_iter_seek_for_prev(struct pmkv_iter *it, const void *key,
+			    size_t klen);
+
+/*
+ * pmkv_iter_seek_last -- move to the last key (below the upper bound)
+ *
+ * Returns as pmkv_iter_seek_for_prev().
+ */
+int pmkv_iter_seek_last(struct pmkv_iter *it);
+
+/*
+ * pmkv_iter_prev -- move to the previous key
+ *
+ * Returns 0 when positioned on a key, -ENOENT at the beginning (and on an
+ * iterator on no key), -ENOMEM or PMKV_E_CORRUPT. next and prev may be
+ * mixed: each goes on from the key the iterator is on. Under concurrent
+ * writes prev gives strictly decreasing keys, each at most once.
+ */
+int pmkv_iter_prev(struct pmkv_iter *it);
+
+/*
+ * pmkv_count -- the number of keys in [start, end)
+ *
+ * [in] start, slen / end, elen: as for pmkv_scan(); NULL: unbounded.
+ * [out] count: the keys found. Reads the index only, not the records:
+ * its cost is that of walking the range's index entries, not its values.
+ * Exact while writers are quiet; under concurrent writes every key
+ * present for the whole call is counted once and no other key more than
+ * once. Returns 0, -EINVAL.
+ */
+int pmkv_count(struct pmkv *kv, const void *start, size_t slen,
+	       const void *end, size_t elen, uint64_t *count);
+
 /* ------------------------------------------------------------------ */
 /* batches */
 
