@@ -14,9 +14,9 @@
  * chunks go back only when the arena is destroyed, and arena_trim() gives
  * back the pages of large free nodes.
  *
- * The trees of all shards share one arena, under its own mutex (taken
- * once for every 16 inserts or so, when a node splits): per-tree arenas
- * each left the unused tail of a chunk, 50% more DRAM a key at 1M keys.
+ * The index takes its nodes from one arena, under its own mutex (taken
+ * once for every 16 inserts or so, when a node splits), which recovery's
+ * item blocks share so that the index reuses their pages.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -120,7 +120,7 @@ static int class_of(struct arena *a, size_t size)
 /*
  * Cut further nodes of size out of a free node at least CARVE_MIN times
  * larger, rather than map new memory: recovery frees its 32 KB item blocks
- * shard by shard while it builds the trees, and the trees' nodes then
+ * part by part as it sorts them, and the index's nodes then
  * reuse pages already touched instead of faulting in new ones. The tail
  * of the region left behind is lost, as a chunk's tail is.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* arena.h -- DRAM for index nodes, shared by the trees of all shards */
+/* arena.h -- DRAM for the index's nodes (and recovery's item blocks) */
 #ifndef PMKV_ARENA_H
 #define PMKV_ARENA_H
 
@@ -13,7 +13,7 @@
 struct warmer;
 
 struct arena {
-	pthread_mutex_t lock;	/* trees of all shards share one arena */
+	pthread_mutex_t lock;	/* writers on different leaves share it */
 	struct chunk *chunks;
 	uint8_t *cur;		/* the rest of the newest chunk */
 	size_t left;

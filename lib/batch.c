@@ -5,13 +5,13 @@
  * Commit writes the batch's records back to back in one segment, all with
  * one version; the first carries the number of records. ONE fence makes
  * them durable; recovery applies a batch only when every record of it is
- * valid, so a crash before the fence leaves none of it. Publication takes
- * the write locks of every shard involved, in shard order, and holds them
- * until all of it is published, so a concurrent get sees all of the batch
- * or none of it. If the index runs out of memory half way, what was added
- * is removed and the batch retracted (commit_retract() on all of its
- * records), so the commit fails with nothing changed. commit.c has the
- * protocol that puts share.
+ * valid, so a crash before the fence leaves none of it. Publication runs
+ * with kv->batch_seq odd, which gets check, so a concurrent get sees all
+ * of the batch or none of it. Every key gets its entry first (a
+ * placeholder for a new one), so that running out of index memory fails
+ * the commit before anything is published: what was added is removed and
+ * the batch retracted (commit_retract() on all of its records). commit.c
+ * has the protocol that puts share.
  *
  * A key appears at most once in a batch: an operation on a key the batch
  * holds replaces that operation in place, found through a hash of the
@@ -238,15 +238,13 @@ static void batch_sort(struct pmkv_batch *b)
 	batch_reindex(b);
 }
 
-/* the shards that keys of b fall in, and whether b only deletes */
-static bool batch_shards(struct pmkv_batch *b, struct install *in,
-			 bool locked[NSHARDS])
+/* the keys of b, made for the index, and whether b only deletes */
+static bool batch_keys(struct pmkv_batch *b, struct install *in)
 {
 	bool all_deletes = true;
 
 	for (uint32_t i = 0; i < b->n; i++) {
 		key_make(&in[i].key, b->ops[i].key, b->ops[i].klen);
-		locked[shard_of(&in[i].key)] = true;
 		all_deletes &= b->ops[i].tomb;
 	}
 	return all_deletes;
@@ -270,67 +268,82 @@ static void batch_append(struct pmkv_batch *b, struct commit *c,
 }
 
 /*
- * An entry for every new key of the batch, before anything is published,
- * so that running out of memory changes nothing: a placeholder is
- * comparable (its record is written) and has count 0. On -ENOMEM the
- * placeholders made are removed again.
+ * Take back the entries of in[0, made): the counts they took, and the
+ * placeholders nothing else published into since
  */
-static int batch_placeholders(struct pmkv *kv, struct pmkv_batch *b,
-			      struct install *in)
+static void batch_unhold(struct pmkv *kv, struct install *in, uint32_t made)
+{
+	for (uint32_t i = 0; i < made; i++) {
+		struct ilock lk;
+		struct ientry *e;
+
+		(void)index_lock(&kv->index, &in[i].key, false, &lk);
+		e = index_locked_find(&lk, &in[i].key);
+		PMKV_ASSERT(e && e->count > 0);
+		if (--e->count == 0 && (e->off & IE_HOLD))
+			index_locked_remove(&lk, &in[i].key);
+		index_unlock(&lk);
+	}
+}
+
+/*
+ * An entry for every key of the batch, before anything is published, so
+ * that running out of memory changes nothing: each counts the batch's
+ * durable record (so reclamation cannot drop it meanwhile), and a new key
+ * gets a placeholder that points at it (so it can be compared) and that
+ * readers take for absent. On -ENOMEM the entries go back as they were.
+ */
+static int batch_hold(struct pmkv *kv, struct pmkv_batch *b,
+		      struct install *in)
 {
 	uint32_t made;
 
 	for (made = 0; made < b->n; made++) {
-		struct shard *sh = kv_shard(kv, &in[made].key);
+		struct ilock lk;
+		struct ientry *e;
 		bool created;
-		struct ientry *e = btree_upsert(&sh->t, &in[made].key, &created);
 
-		if (!e)
+		if (index_lock(&kv->index, &in[made].key, true, &lk))
 			break;
+		e = index_locked_upsert(&lk, &in[made].key, &created);
 		if (created)
-			e->off = in[made].off;
+			e->off = in[made].off | IE_TOMB | IE_HOLD;
+		e->count++;
+		in[made].counted = true;
+		index_unlock(&lk);
 	}
 	if (made == b->n)
 		return 0;
-	for (uint32_t i = 0; i < made; i++) {
-		struct shard *sh = kv_shard(kv, &in[i].key);
-		struct ientry *e = btree_find(&sh->t, &in[i].key);
-
-		if (e && e->count == 0)
-			btree_remove(&sh->t, &in[i].key);
-	}
+	batch_unhold(kv, in, made);
 	return pmkv_err(-ENOMEM, "no memory for the index");
 }
 
 /*
- * Publish a durable batch: all shards involved, locked in order, until all
- * of it is published, so that a get sees all of it or none.
+ * Publish a durable batch whose entries are held: one batch at a time,
+ * batch_seq odd meanwhile, so that a get sees all of it or none.
  */
-static int batch_publish(struct pmkv *kv, struct pmkv_batch *b,
-			 struct commit *c, struct install *in,
-			 const bool locked[NSHARDS])
+static void batch_publish(struct pmkv *kv, struct pmkv_batch *b,
+			  struct commit *c, struct install *in)
 {
-	int rc;
+	__atomic_fetch_add(&c->seg->live, b->bytes, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&kv->batch_lock);
+	__atomic_store_n(&kv->batch_seq, kv->batch_seq + 1, __ATOMIC_RELAXED);
+	/* the entries change after gets see the odd sequence */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct ilock lk;
 
-	for (unsigned i = 0; i < NSHARDS; i++)
-		if (locked[i])
-			shard_write_lock(&kv->shards[i]);
-	rc = batch_placeholders(kv, b, in);
-	if (!rc) {
-		__atomic_fetch_add(&c->seg->live, b->bytes, __ATOMIC_RELAXED);
-		for (uint32_t i = 0; i < b->n; i++)
-			commit_publish_locked(kv, kv_shard(kv, &in[i].key),
-					      &in[i]);
+		/* the entry is there, held: no room to make, no failure */
+		(void)index_lock(&kv->index, &in[i].key, false, &lk);
+		commit_publish_locked(kv, &lk, &in[i]);
+		index_unlock(&lk);
 	}
-	for (unsigned i = 0; i < NSHARDS; i++)
-		if (locked[i])
-			shard_write_unlock(&kv->shards[i]);
-	return rc;
+	__atomic_store_n(&kv->batch_seq, kv->batch_seq + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&kv->batch_lock);
 }
 
 int pmkv_batch_commit(struct pmkv_batch *b)
 {
-	bool locked[NSHARDS] = { false };
 	struct install *in;
 	struct commit c;
 	struct pmkv *kv;
@@ -349,8 +362,8 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	in = calloc(b->n, sizeof(*in));
 	if (!in)
 		return pmkv_err(-ENOMEM, "no memory to commit %u operations", b->n);
-	all_deletes = batch_shards(b, in, locked);
-	/* may reclaim space, which takes shard locks: before ours */
+	all_deletes = batch_keys(b, in);
+	/* may reclaim space, which locks leaves: before ours */
 	rc = space_begin_commit(kv, &c, b->bytes, all_deletes);
 	if (rc) {
 		free(in);
@@ -363,9 +376,11 @@ int pmkv_batch_commit(struct pmkv_batch *b)
 	/* every record of the batch is durable, or (to recovery) none is */
 	rc = commit_fence(&c);
 	if (!rc) {
-		rc = batch_publish(kv, b, &c, in, locked);
+		rc = batch_hold(kv, b, in);
 		if (rc)
 			commit_retract(&c, in[0].off);
+		else
+			batch_publish(kv, b, &c, in);
 	}
 	if (!rc)
 		c.w->puts += b->n;

@@ -10,7 +10,8 @@
  *     of records of that key on media, and whose newest record it names;
  *   - no record of a key is newer than the one its entry names;
  *   - each segment's live bytes are the sizes of the records entries name;
- *   - each shard's key count is its number of non-tombstone entries.
+ *   - the index is in key order, holds no batch's placeholder, and its
+ *     key count is its number of non-tombstone entries.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,17 +43,19 @@ static struct tally *tally_of(struct tally_map *m, const struct ientry *e)
 	return &m->slots[i];
 }
 
+static int count_one(void *arg, uint64_t pfx, const struct ientry *e)
+{
+	(void)pfx;
+	(void)e;
+	++*(uint64_t *)arg;
+	return 0;
+}
+
 static uint64_t entries_total(struct pmkv *kv)
 {
 	uint64_t n = 0;
 
-	for (int s = 0; s < NSHARDS; s++) {
-		struct bt_cursor c;
-
-		btree_seek(&kv->shards[s].t, NULL, false, &c);
-		for (; btree_cur(&c); btree_next(&c))
-			n++;
-	}
+	index_walk(&kv->index, count_one, &n);
 	return n;
 }
 
@@ -65,7 +68,7 @@ static int check_record(struct pmkv *kv, struct tally_map *m, struct seg *s,
 	struct key k;
 
 	key_make(&k, rec_key(r), r->klen);
-	e = btree_find(&kv->shards[shard_of(&k)].t, &k);
+	e = index_find_quiet(&kv->index, &k);
 	if (!e)
 		return pmkv_err(PMKV_E_CORRUPT,
 				"check: record at %llu in segment %llu has no index entry",
@@ -135,32 +138,55 @@ static int check_segments(struct pmkv *kv, struct tally_map *m)
 	return 0;
 }
 
+struct entries_walk {
+	struct pmkv *kv;
+	struct tally_map *m;
+	uint64_t nkeys, last_pfx;
+	const struct pmkv_record *last;
+};
+
+static int check_entry(void *arg, uint64_t pfx, const struct ientry *e)
+{
+	struct entries_walk *w = arg;
+	struct tally *t = tally_of(w->m, e);
+	const struct pmkv_record *r = kv_ptr(w->kv, IE_OFF(e));
+
+	if (e->off & IE_HOLD)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"check: a batch's placeholder left for the record at %llu",
+				(unsigned long long)IE_OFF(e));
+	if (!t->head_seen || t->records != e->count)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"check: entry for record at %llu counts %u records, found %u%s",
+				(unsigned long long)IE_OFF(e), e->count,
+				t->records,
+				t->head_seen ? "" : ", its record not in any segment");
+	/* every record named was checked above: its key can be read */
+	if (w->last && (pfx < w->last_pfx ||
+			key_cmp_bytes(rec_key(w->last), w->last->klen,
+				      rec_key(r), r->klen) >= 0))
+		return pmkv_err(PMKV_E_CORRUPT,
+				"check: the index is out of key order at the record at %llu",
+				(unsigned long long)IE_OFF(e));
+	w->last = r;
+	w->last_pfx = pfx;
+	if (IE_LIVE(e->off))
+		w->nkeys++;
+	return 0;
+}
+
 static int check_entries(struct pmkv *kv, struct tally_map *m)
 {
-	for (int sh = 0; sh < NSHARDS; sh++) {
-		uint64_t nkeys = 0;
-		struct bt_cursor c;
-		struct ientry *e;
+	struct entries_walk w = { .kv = kv, .m = m };
+	int rc = index_walk(&kv->index, check_entry, &w);
 
-		btree_seek(&kv->shards[sh].t, NULL, false, &c);
-		for (; (e = btree_cur(&c)); btree_next(&c)) {
-			struct tally *t = tally_of(m, e);
-
-			if (!t->head_seen || t->records != e->count)
-				return pmkv_err(PMKV_E_CORRUPT,
-						"check: entry for record at %llu counts %u records, found %u%s",
-						(unsigned long long)IE_OFF(e), e->count,
-						t->records,
-						t->head_seen ? "" : ", its record not in any segment");
-			if (!(e->off & IE_TOMB))
-				nkeys++;
-		}
-		if (nkeys != kv->shards[sh].nkeys)
-			return pmkv_err(PMKV_E_CORRUPT,
-					"check: shard %d counts %llu keys, has %llu", sh,
-					(unsigned long long)kv->shards[sh].nkeys,
-					(unsigned long long)nkeys);
-	}
+	if (rc)
+		return rc;
+	if (w.nkeys != index_nkeys(&kv->index))
+		return pmkv_err(PMKV_E_CORRUPT,
+				"check: the index counts %llu keys, has %llu",
+				(unsigned long long)index_nkeys(&kv->index),
+				(unsigned long long)w.nkeys);
 	return 0;
 }
 

@@ -11,7 +11,7 @@
  *      crash before the fence leaves at most these records torn, which
  *      recovery tells by their checksums and ignores (a batch whole or
  *      not at all);
- *   5. publishes them in the DRAM index under the shards' write locks,
+ *   5. publishes them in the DRAM index, each key's leaf locked,
  *      unless a newer version of a key got there first. If the index has
  *      no memory, the records are retracted and the commit fails;
  *   6. ends: the segment's end moves past the records.
@@ -82,41 +82,39 @@ static inline void live_sub(struct seg *s, uint64_t n)
 	(void)was;
 }
 
-int commit_publish_locked(struct pmkv *kv, struct shard *sh,
-			  struct install *in)
+void commit_publish_locked(struct pmkv *kv, struct ilock *lk,
+			   struct install *in)
 {
 	const struct pmkv_record *old;
 	struct ientry *e;
 	bool created;
 
-	shard_assert_writing(sh);
-	e = btree_upsert(&sh->t, &in->key, &created);
-	if (!e)
-		return pmkv_err(-ENOMEM, "no memory for the index");
-	if (e->count == 0) {
+	PMKV_ASSERT(index_locked_held(lk));
+	e = index_locked_upsert(lk, &in->key, &created);
+	if (!in->counted)
+		e->count++;
+	/* the count is of records on media: it cannot wrap */
+	PMKV_ASSERT(e->count > 0);
+	if (created || (e->off & IE_HOLD)) {
+		/* the first record of the key published */
 		e->off = in->off | (in->tomb ? IE_TOMB : 0);
-		e->count = 1;
 		e->seg = in->seg->slot;
 		in->was_live = false;
 		if (!in->tomb)
-			sh->nkeys++;
-		return 0;
+			index_locked_count(lk, 1);
+		return;
 	}
-	e->count++;
-	/* the count is of records on media: it cannot wrap */
-	PMKV_ASSERT(e->count > 1);
 	old = kv_ptr(kv, IE_OFF(e));
-	in->was_live = !(e->off & IE_TOMB);
+	in->was_live = IE_LIVE(e->off);
 	if (old->version < in->version) {
 		live_sub(kv->segs[e->seg], rec_size(old));
 		e->off = in->off | (in->tomb ? IE_TOMB : 0);
 		e->seg = in->seg->slot;
-		sh->nkeys += (uint64_t)!in->tomb - (uint64_t)in->was_live;
+		index_locked_count(lk, (int64_t)!in->tomb - (int64_t)in->was_live);
 	} else {
 		/* a newer version won the race: ours is dead on arrival */
 		live_sub(in->seg, in->size);
 	}
-	return 0;
 }
 
 /*

@@ -138,16 +138,17 @@ struct install {
 	uint64_t version;
 	struct seg *seg;
 	bool tomb;
+	bool counted;		/* a batch's: the entry's count has it already */
 	bool was_live;		/* out: the key had a live value before */
 };
 /*
  * Point the index at a durable record, unless a newer version of the key
- * is there; sh's write lock is held and the record's bytes already count
- * in its segment's live bytes. An entry with count 0 is a batch's
- * placeholder made for this record. 0, or -ENOMEM with nothing changed.
+ * is there; the leaf of the key is locked (lk, with room for it) and the
+ * record's bytes already count in its segment's live bytes. An entry
+ * marked IE_HOLD is a batch's placeholder: no record of it is published.
  */
-int commit_publish_locked(struct pmkv *kv, struct shard *sh,
-			  struct install *in);
+void commit_publish_locked(struct pmkv *kv, struct ilock *lk,
+			   struct install *in);
 /*
  * Make the durable records of the commit from off on, which will not be
  * published, invalid to recovery; they are the last of their segment

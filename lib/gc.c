@@ -17,10 +17,10 @@
  *   5. free the victim (one 8-byte store in the slot table, segment.c).
  * A crash before 5 leaves copies next to their originals, with the same
  * versions and contents: recovery keeps either. After 4 no entry points
- * into the victim, so a reader under a shard lock never meets it; a get
- * without the lock (kv.c) may still be reading its bytes when it is
- * freed, but 3 and 4 moved the sequence of that key's shard, so the get
- * throws away what it read and tries again. The pool stays mapped, so
+ * into the victim, so a reader holding a leaf never meets it; a get
+ * without a lock (kv.c) or a scan may still be reading its bytes when it
+ * is freed, but 3 and 4 moved the version of that key's leaf, so the
+ * reader throws away what it read and tries again. The pool stays mapped, so
  * the free needs no grace period.
  *
  * Copies keep their version so that a put racing with reclamation (its
@@ -90,7 +90,7 @@ static int consider(struct pmkv *kv, struct commit *cm, uint64_t off,
 {
 	const struct pmkv_record *r = kv_ptr(kv, off);
 	struct ientry *e;
-	struct shard *sh;
+	struct ilock lk;
 	struct key k;
 	bool head, tomb = false;
 	uint32_t count = 0;
@@ -107,15 +107,14 @@ static int consider(struct pmkv *kv, struct commit *cm, uint64_t off,
 		return rec_damaged(kv->path, r, off,
 				   "reclamation found its header damaged; the segment stays");
 	key_make(&k, rec_key(r), r->klen);
-	sh = kv_shard(kv, &k);
-	pthread_rwlock_rdlock(&sh->lock);
-	e = btree_find(&sh->t, &k);
-	head = e && IE_OFF(e) == off;
+	(void)index_lock(&kv->index, &k, false, &lk);
+	e = index_locked_find(&lk, &k);
+	head = e && IE_OFF(e) == off && !(e->off & IE_HOLD);
 	if (head) {
 		tomb = e->off & IE_TOMB;
 		count = e->count;
 	}
-	pthread_rwlock_unlock(&sh->lock);
+	index_unlock(&lk);
 	if (!head)
 		return 0;
 	if (tomb && count == 1 && r->version < min_inflight)
@@ -136,13 +135,12 @@ static void publish_copy(struct pmkv *kv, const struct copy *c)
 {
 	const struct pmkv_record *r = kv_ptr(kv, c->new_off);
 	struct ientry *e;
-	struct shard *sh;
+	struct ilock lk;
 	struct key k;
 
 	key_make(&k, rec_key(r), r->klen);
-	sh = kv_shard(kv, &k);
-	shard_write_lock(sh);
-	e = btree_find(&sh->t, &k);
+	(void)index_lock(&kv->index, &k, false, &lk);
+	e = index_locked_find(&lk, &k);
 	/* the entry exists: the original still counts in it */
 	PMKV_ASSERT(e && e->count > 0);
 	e->count++;
@@ -152,7 +150,7 @@ static void publish_copy(struct pmkv *kv, const struct copy *c)
 	} else {
 		__atomic_fetch_sub(&c->seg->live, c->size, __ATOMIC_RELAXED);
 	}
-	shard_write_unlock(sh);
+	index_unlock(&lk);
 }
 
 /* step 4 */
@@ -160,18 +158,17 @@ static void forget(struct pmkv *kv, uint64_t off)
 {
 	const struct pmkv_record *r = kv_ptr(kv, off);
 	struct ientry *e;
-	struct shard *sh;
+	struct ilock lk;
 	struct key k;
 
 	key_make(&k, rec_key(r), r->klen);
-	sh = kv_shard(kv, &k);
-	shard_write_lock(sh);
-	e = btree_find(&sh->t, &k);
+	(void)index_lock(&kv->index, &k, false, &lk);
+	e = index_locked_find(&lk, &k);
 	if (e && --e->count == 0)
-		btree_remove(&sh->t, &k);
+		index_locked_remove(&lk, &k);
 	else if (e && IE_OFF(e) == off)
 		log_err("%s: entry still points into a reclaimed segment", kv->path);
-	shard_write_unlock(sh);
+	index_unlock(&lk);
 }
 
 /* room for one more copy in *copies; -ENOMEM with the message */

@@ -26,7 +26,7 @@
 #include "lock.h"
 #include "log.h"
 #include "persist.h"
-#include "shard.h"
+#include "index.h"
 #include "shutdown.h"
 #include "warm.h"
 #include "writer.h"
@@ -67,8 +67,17 @@ struct pmkv {
 
 	uint64_t version;	/* next record version (atomic) */
 
-	struct shard shards[NSHARDS];
-	struct arena nodes;	/* the shards' index nodes */
+	struct index index;	/* key -> newest record (index.c) */
+	struct arena nodes;	/* the index's nodes */
+
+	/*
+	 * Batches publish one at a time (batch_lock), with batch_seq odd
+	 * meanwhile; a get reads it before and after, so that it sees all of
+	 * a batch or none. Its own line: only batches write it.
+	 */
+	pthread_mutex_t batch_lock;
+	uint64_t batch_seq __attribute__((aligned(CACHELINE)));
+	char batch_seq_pad[CACHELINE - sizeof(uint64_t)];
 	struct writer writers[NWRITERS];
 
 	/* segments (segment.c) */
@@ -126,9 +135,5 @@ static inline uint64_t kv_off(const struct pmkv *kv, const void *p)
 	((kv)->salvage ? (kv)->segs[i]->off : 0),			\
 	((kv)->salvage ? (kv)->segs[i]->id : 0)
 
-static inline struct shard *kv_shard(struct pmkv *kv, const struct key *k)
-{
-	return &kv->shards[shard_of(k)];
-}
 
 #endif /* PMKV_INTERNAL_H */

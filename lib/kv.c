@@ -4,7 +4,7 @@
  *
  * Puts and deletes are commits of one record (commit.c says how they are
  * made durable and published). Gets and exists read the index without a
- * lock first (design.md section 7) and fall back to the shard's read lock.
+ * lock (design.md section 7) and fall back to locking the key's leaf.
  */
 #include <errno.h>
 #include <string.h>
@@ -39,7 +39,7 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 {
 	struct install in = { .key = *k, .tomb = tomb };
 	struct commit c;
-	struct shard *sh;
+	struct ilock lk;
 	int rc;
 
 	in.size = record_size(k->len, vlen);
@@ -63,17 +63,16 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 	if (rc)
 		goto out;	/* on media or not: recovery decides, as for a crash */
 
-	__atomic_fetch_add(&c.seg->live, in.size, __ATOMIC_RELAXED);
-	sh = kv_shard(kv, k);
-	shard_write_lock(sh);
-	rc = commit_publish_locked(kv, sh, &in);
-	shard_write_unlock(sh);
+	rc = index_lock(&kv->index, k, true, &lk);
 	if (rc) {
 		/* no memory for the index: take the record back */
-		__atomic_fetch_sub(&c.seg->live, in.size, __ATOMIC_RELAXED);
+		rc = pmkv_err(-ENOMEM, "no memory for the index");
 		commit_retract(&c, in.off);
 		goto out;
 	}
+	__atomic_fetch_add(&c.seg->live, in.size, __ATOMIC_RELAXED);
+	commit_publish_locked(kv, &lk, &in);
+	index_unlock(&lk);
 	if (tomb)
 		c.w->deletes++;
 	else
@@ -119,25 +118,14 @@ int kv_put_filled(struct pmkv *kv, const void *key, size_t klen, size_t vlen,
 	return write_one(kv, &k, NULL, (uint32_t)vlen, false, fill, &was_live);
 }
 
-/* the entry of a live key, with the shard's read lock held; NULL if none */
-static struct ientry *find_live(struct shard *sh,
-				const struct key *k)
-{
-	struct ientry *e = btree_find(&sh->t, k);
-
-	if (!e || (e->off & IE_TOMB))
-		return NULL;
-	return e;
-}
-
 /*
- * Reads take no lock first (design.md section 7): they read the tree and
- * the record, then check that the shard's sequence did not move. After
- * READ_TRIES tries that met a writer they take the read lock, which waits
- * for it.
+ * Reads take no lock (design.md section 7): they read the index and the
+ * record, then check that the key's leaf and the batch sequence did not
+ * move. After READ_TRIES tries that met a writer they lock the leaf, as
+ * a writer would, with batch_lock held so that no batch is half published.
  */
 #define READ_TRIES 4
-#define TRY_AGAIN 1		/* a writer moved the shard: try again */
+#define TRY_AGAIN 1		/* a writer moved the leaf: try again */
 #define TRY_LOCKED 2		/* an error the locked path reports */
 
 static inline void cpu_relax(void)
@@ -150,54 +138,92 @@ static inline void cpu_relax(void)
 }
 
 /*
- * A writer in the shard holds it for about a tree insert: wait that long
- * (spinning, as the read lock would make a sleeping wait of it) for an
- * even sequence. Odd after that: the caller tries again, then locks.
+ * A batch publishes for about as long as it has keys: wait that long
+ * (spinning) for an even sequence. Odd after that: the caller tries
+ * again, then locks.
  */
 #define READ_SPINS 128
 
-static uint64_t read_begin(const struct shard *sh)
+static uint64_t batch_begin(const struct pmkv *kv)
 {
-	uint64_t seq = shard_read_begin(sh);
+	uint64_t seq = __atomic_load_n(&kv->batch_seq, __ATOMIC_ACQUIRE);
 
 	for (int i = 0; (seq & 1) && i < READ_SPINS; i++) {
 		cpu_relax();
-		seq = shard_read_begin(sh);
+		seq = __atomic_load_n(&kv->batch_seq, __ATOMIC_ACQUIRE);
 	}
 	return seq;
 }
 
-/* find_live() without the lock: 1 live, 0 not, -1 when a writer moved the shard */
-static int find_live_try(struct shard *sh, const struct key *k)
+/* what was read since index_find_racy() holds: leaf and batches quiet */
+static inline bool read_valid(const struct pmkv *kv, const struct iread *rd,
+			      uint64_t bseq)
 {
-	uint64_t seq = read_begin(sh);
-	struct ientry e;
-	int found;
-
-	if (seq & 1)
-		return -1;
-	shard_racy_begin();
-	found = btree_find_racy(&sh->t, k, &e);
-	shard_racy_end();
-	if (found == RACY_BAD || !shard_read_valid(sh, seq))
-		return -1;
-	return found == 1 && !(e.off & IE_TOMB);
+	return index_read_valid(rd) &&
+	       __atomic_load_n(&kv->batch_seq, __ATOMIC_RELAXED) == bseq;
 }
 
-static bool key_is_live(struct shard *sh, const struct key *k)
+/* the locked path's start and end: the key's leaf, no batch publishing */
+static void lock_key(struct pmkv *kv, const struct key *k, struct ilock *lk)
 {
+	int rc;
+
+	pthread_mutex_lock(&kv->batch_lock);
+	rc = index_lock(&kv->index, k, false, lk);
+	/* without room to make, locking cannot fail */
+	PMKV_ASSERT(rc == 0);
+	(void)rc;
+}
+
+static void unlock_key(struct pmkv *kv, struct ilock *lk)
+{
+	index_unlock(lk);
+	pthread_mutex_unlock(&kv->batch_lock);
+}
+
+/* the entry of a live key, its leaf locked; NULL if none */
+static struct ientry *find_live(struct ilock *lk, const struct key *k)
+{
+	struct ientry *e = index_locked_find(lk, k);
+
+	if (!e || !IE_LIVE(e->off))
+		return NULL;
+	return e;
+}
+
+/* find_live() without the lock: 1 live, 0 not, -1 when a writer was in */
+static int find_live_try(struct pmkv *kv, const struct key *k)
+{
+	uint64_t bseq = batch_begin(kv);
+	struct ientry e;
+	struct iread rd;
+	int found;
+
+	if (bseq & 1)
+		return -1;
+	index_racy_begin();
+	found = index_find_racy(&kv->index, k, &e, &rd);
+	index_racy_end();
+	if (found == RACY_BAD || !read_valid(kv, &rd, bseq))
+		return -1;
+	return found && IE_LIVE(e.off);
+}
+
+static bool key_is_live(struct pmkv *kv, const struct key *k)
+{
+	struct ilock lk;
 	bool found;
 
 	for (int i = 0; i < READ_TRIES; i++) {
-		int rc = find_live_try(sh, k);
+		int rc = find_live_try(kv, k);
 
 		if (rc >= 0)
 			return rc;
 		cpu_relax();
 	}
-	pthread_rwlock_rdlock(&sh->lock);
-	found = find_live(sh, k) != NULL;
-	pthread_rwlock_unlock(&sh->lock);
+	lock_key(kv, k, &lk);
+	found = find_live(&lk, k) != NULL;
+	unlock_key(kv, &lk);
 	return found;
 }
 
@@ -218,42 +244,43 @@ static inline bool rec_on_bad(struct pmkv *kv, uint64_t off,
 /*
  * One try of a get without the lock: 0, -ENOENT or -ENOBUFS as
  * pmkv_get() returns them (messages left to it), TRY_AGAIN, or
- * TRY_LOCKED for a record that fails its checks in a quiet shard.
- * btree_find_racy() bounded the record's header and key; the value is
+ * TRY_LOCKED for a record that fails its checks in a quiet leaf.
+ * index_find_racy() bounded the record's header and key; the value is
  * bounded here, from one copy of the header, before anything is read.
  */
-static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
-		   void *buf, size_t bufsz, uint32_t *vlen)
+static int get_try(struct pmkv *kv, const struct key *k, void *buf,
+		   size_t bufsz, uint32_t *vlen)
 {
-	uint64_t seq = read_begin(sh), off;
+	uint64_t bseq = batch_begin(kv), off;
 	const struct pmkv_record *r;
 	struct pmkv_record h;
 	const uint8_t *val;
 	struct ientry e;
+	struct iread rd;
 	int found;
 	uint32_t n;
 
-	if (seq & 1)
+	if (bseq & 1)
 		return TRY_AGAIN;
-	found = btree_find_racy(&sh->t, k, &e);
+	found = index_find_racy(&kv->index, k, &e, &rd);
 	if (found == RACY_BAD)
 		return TRY_AGAIN;
-	if (!found || (e.off & IE_TOMB))
-		return shard_read_valid(sh, seq) ? -ENOENT : TRY_AGAIN;
+	if (!found || !IE_LIVE(e.off))
+		return read_valid(kv, &rd, bseq) ? -ENOENT : TRY_AGAIN;
 	off = IE_OFF(&e);
 	r = kv_ptr(kv, off);
 	if (badblocks_hit(&kv->bad, off, sizeof(h)))
-		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
+		return read_valid(kv, &rd, bseq) ? TRY_LOCKED : TRY_AGAIN;
 	memcpy(&h, r, sizeof(h));
 	n = rec_vlen(&h);
 	if (rec_on_bad(kv, off, &h))
-		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
-	/* checks over torn bytes prove nothing until seq says quiet */
-	if (rec_check_entry(kv->base, sh->t.limit, &h, off, k->p, k->len,
+		return read_valid(kv, &rd, bseq) ? TRY_LOCKED : TRY_AGAIN;
+	/* checks over torn bytes prove nothing until the leaf says quiet */
+	if (rec_check_entry(kv->base, kv->index.limit, &h, off, k->p, k->len,
 			    SALVAGE_SEG(kv, e.seg)))
-		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
+		return read_valid(kv, &rd, bseq) ? TRY_LOCKED : TRY_AGAIN;
 	if (bufsz < n) {
-		if (!shard_read_valid(sh, seq))
+		if (!read_valid(kv, &rd, bseq))
 			return TRY_AGAIN;
 		*vlen = n;
 		return -ENOBUFS;
@@ -261,82 +288,29 @@ static int get_try(struct pmkv *kv, struct shard *sh, const struct key *k,
 	val = (const uint8_t *)r + (record_value_at(h.offset, h.klen, n) -
 				    h.offset);
 	if (rec_vcsum(val, n) != h.vcsum)
-		return shard_read_valid(sh, seq) ? TRY_LOCKED : TRY_AGAIN;
+		return read_valid(kv, &rd, bseq) ? TRY_LOCKED : TRY_AGAIN;
 	if (n)
 		memcpy(buf, val, n);
-	if (!shard_read_valid(sh, seq))
+	if (!read_valid(kv, &rd, bseq))
 		return TRY_AGAIN;
 	*vlen = n;
 	return 0;
 }
 
-/* pmkv_get() with the shard's read lock */
-static int get_locked(struct pmkv *kv, struct shard *sh, const struct key *k,
-		      void *buf, size_t bufsz, uint32_t *vlen)
+/* pmkv_get() with the key's leaf locked */
+static int get_locked(struct pmkv *kv, const struct key *k, void *buf,
+		      size_t bufsz, uint32_t *vlen)
 {
 	const struct pmkv_record *r;
 	const char *why;
 	struct ientry *e;
+	struct ilock lk;
 	uint64_t off;
 	uint32_t n;
+	int rc = 0;
 
-	pthread_rwlock_rdlock(&sh->lock);
-	e = find_live(sh, k);
-	if (!e) {
-		pthread_rwlock_unlock(&sh->lock);
-		return -ENOENT;
-	}
-	off = IE_OFF(e);
-	r = kv_ptr(kv, off);
-	if (badblocks_hit(&kv->bad, off, sizeof(*r)) || rec_on_bad(kv, off, r)) {
-		pthread_rwlock_unlock(&sh->lock);
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: record at pool offset %llu: a bad block (media error)",
-				kv->path, (unsigned long long)off);
-	}
-	n = rec_vlen(r);
-	/* a media error must not come back as data, nor as a size */
-	why = rec_check_entry(kv->base, sh->t.limit, r, off, k->p, k->len,
-			      SALVAGE_SEG(kv, e->seg));
-	if (why) {
-		pthread_rwlock_unlock(&sh->lock);
-		return rec_damaged(kv->path, r, off, why);
-	}
-	*vlen = n;
-	if (bufsz < n) {
-		pthread_rwlock_unlock(&sh->lock);
-		return -ENOBUFS;
-	}
-	if (!rec_value_valid(r)) {
-		pthread_rwlock_unlock(&sh->lock);
-		return rec_damaged(kv->path, r, off,
-				   "its value fails its checksum");
-	}
-	if (n)
-		memcpy(buf, rec_val(r), n);
-	pthread_rwlock_unlock(&sh->lock);
-	return 0;
-}
-
-int kv_value_pin(struct pmkv *kv, const void *key, size_t klen,
-		 struct kv_pinned *p)
-{
-	const struct pmkv_record *r;
-	struct shard *sh;
-	struct ientry *e;
-	const char *why;
-	struct key k;
-	uint64_t off;
-	int rc;
-
-	rc = key_args(kv, key, klen, &k);
-	if (rc)
-		return rc;
-	sh = kv_shard(kv, &k);
-	/* no reclamation under way: a victim it picked may not be pinned */
-	pthread_mutex_lock(&kv->gc_lock);
-	pthread_rwlock_rdlock(&sh->lock);
-	e = find_live(sh, &k);
+	lock_key(kv, k, &lk);
+	e = find_live(&lk, k);
 	if (!e) {
 		rc = -ENOENT;
 		goto out;
@@ -349,7 +323,62 @@ int kv_value_pin(struct pmkv *kv, const void *key, size_t klen,
 			      kv->path, (unsigned long long)off);
 		goto out;
 	}
-	why = rec_check_entry(kv->base, sh->t.limit, r, off, k.p, k.len,
+	n = rec_vlen(r);
+	/* a media error must not come back as data, nor as a size */
+	why = rec_check_entry(kv->base, kv->index.limit, r, off, k->p, k->len,
+			      SALVAGE_SEG(kv, e->seg));
+	if (why) {
+		rc = rec_damaged(kv->path, r, off, why);
+		goto out;
+	}
+	*vlen = n;
+	if (bufsz < n) {
+		rc = -ENOBUFS;
+		goto out;
+	}
+	if (!rec_value_valid(r)) {
+		rc = rec_damaged(kv->path, r, off,
+				 "its value fails its checksum");
+		goto out;
+	}
+	if (n)
+		memcpy(buf, rec_val(r), n);
+out:
+	unlock_key(kv, &lk);
+	return rc;
+}
+
+int kv_value_pin(struct pmkv *kv, const void *key, size_t klen,
+		 struct kv_pinned *p)
+{
+	const struct pmkv_record *r;
+	struct ientry *e;
+	struct ilock lk;
+	const char *why;
+	struct key k;
+	uint64_t off;
+	int rc;
+
+	rc = key_args(kv, key, klen, &k);
+	if (rc)
+		return rc;
+	/* no reclamation under way: a victim it picked may not be pinned */
+	pthread_mutex_lock(&kv->gc_lock);
+	lock_key(kv, &k, &lk);
+	e = find_live(&lk, &k);
+	if (!e) {
+		rc = -ENOENT;
+		goto out;
+	}
+	off = IE_OFF(e);
+	r = kv_ptr(kv, off);
+	if (badblocks_hit(&kv->bad, off, sizeof(*r)) || rec_on_bad(kv, off, r)) {
+		rc = pmkv_err(PMKV_E_CORRUPT,
+			      "%s: record at pool offset %llu: a bad block (media error)",
+			      kv->path, (unsigned long long)off);
+		goto out;
+	}
+	why = rec_check_entry(kv->base, kv->index.limit, r, off, k.p, k.len,
 			      SALVAGE_SEG(kv, e->seg));
 	if (why) {
 		rc = rec_damaged(kv->path, r, off, why);
@@ -361,7 +390,7 @@ int kv_value_pin(struct pmkv *kv, const void *key, size_t klen,
 	p->hdr = *r;
 	p->val = rec_val(r);
 out:
-	pthread_rwlock_unlock(&sh->lock);
+	unlock_key(kv, &lk);
 	pthread_mutex_unlock(&kv->gc_lock);
 	return rc;
 }
@@ -369,7 +398,6 @@ out:
 int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 	     size_t bufsz, size_t *vlen)
 {
-	struct shard *sh;
 	struct key k;
 	uint32_t n = 0;
 	int rc, i;
@@ -379,17 +407,16 @@ int pmkv_get(struct pmkv *kv, const void *key, size_t klen, void *buf,
 		return rc;
 	if (!buf && bufsz)
 		return pmkv_err(-EINVAL, "buf is NULL with bufsz %zu", bufsz);
-	sh = kv_shard(kv, &k);
 	for (i = 0; i < READ_TRIES; i++) {
-		shard_racy_begin();
-		rc = get_try(kv, sh, &k, buf, bufsz, &n);
-		shard_racy_end();
+		index_racy_begin();
+		rc = get_try(kv, &k, buf, bufsz, &n);
+		index_racy_end();
 		if (rc != TRY_AGAIN)
 			break;
 		cpu_relax();
 	}
 	if (rc > 0)
-		rc = get_locked(kv, sh, &k, buf, bufsz, &n);
+		rc = get_locked(kv, &k, buf, bufsz, &n);
 	if (rc == -ENOENT)
 		return err_plain(-ENOENT, "no such key");
 	if (rc == -ENOBUFS || !rc) {
@@ -413,7 +440,7 @@ int pmkv_exists(struct pmkv *kv, const void *key, size_t klen)
 	rc = key_args(kv, key, klen, &k);
 	if (rc)
 		return rc;
-	return key_is_live(kv_shard(kv, &k), &k) ? 0 :
+	return key_is_live(kv, &k) ? 0 :
 	       err_plain(-ENOENT, "no such key");
 }
 
@@ -429,7 +456,7 @@ int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
 	if (rc)
 		return rc;
 	/* an absent key costs no record */
-	if (!key_is_live(kv_shard(kv, &k), &k))
+	if (!key_is_live(kv, &k))
 		return err_plain(-ENOENT, "no such key");
 	rc = write_one(kv, &k, NULL, 0, true, NULL, &was_live);
 	if (rc)

@@ -19,18 +19,9 @@ void pmkv_version(int *major, int *minor)
 
 static int locks_init(struct pmkv *kv)
 {
-	pthread_rwlockattr_t ra;
-
-	/* writers first: a stream of gets must not starve a put */
-	pthread_rwlockattr_init(&ra);
-	pthread_rwlockattr_setkind_np(&ra,
-		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	arena_init(&kv->nodes);
-	for (int i = 0; i < NSHARDS; i++) {
-		pthread_rwlock_init(&kv->shards[i].lock, &ra);
-		btree_init(&kv->shards[i].t, NULL, &kv->nodes);
-	}
-	pthread_rwlockattr_destroy(&ra);
+	index_init(&kv->index, NULL, &kv->nodes);
+	pthread_mutex_init(&kv->batch_lock, NULL);
 	for (int i = 0; i < NWRITERS; i++)
 		pthread_mutex_init(&kv->writers[i].lock, NULL);
 	pthread_mutex_init(&kv->gcw.lock, NULL);
@@ -43,10 +34,8 @@ static int locks_init(struct pmkv *kv)
 
 static void locks_fini(struct pmkv *kv)
 {
-	for (int i = 0; i < NSHARDS; i++) {
-		btree_destroy(&kv->shards[i].t);
-		pthread_rwlock_destroy(&kv->shards[i].lock);
-	}
+	index_destroy(&kv->index);
+	pthread_mutex_destroy(&kv->batch_lock);
 	arena_destroy(&kv->nodes);
 	for (int i = 0; i < NWRITERS; i++)
 		pthread_mutex_destroy(&kv->writers[i].lock);
@@ -103,11 +92,9 @@ int pmkv_open_with(const char *path, const struct pmkv_config *cfg,
 	if (rc)
 		goto err_close_pool;
 	kv->segment_size = kv->sb->segment_size;
-	for (int i = 0; i < NSHARDS; i++) {
-		kv->shards[i].t.base = kv->base;
-		/* format_validate() made sure that much is mapped */
-		kv->shards[i].t.limit = kv->sb->pool_size;
-	}
+	kv->index.base = kv->base;
+	/* format_validate() made sure that much is mapped */
+	kv->index.limit = kv->sb->pool_size;
 	rc = segment_table_init(kv);
 	if (rc)
 		goto err_close_pool;
@@ -214,11 +201,8 @@ int pmkv_get_stats(struct pmkv *kv, struct pmkv_stats *st, size_t size)
 	if (!kv || !st)
 		return pmkv_err(-EINVAL, "kv or st is NULL");
 	s.index_bytes = __atomic_load_n(&kv->nodes.bytes, __ATOMIC_RELAXED);
-	for (int i = 0; i < NSHARDS; i++) {
-		s.keys += __atomic_load_n(&kv->shards[i].nkeys, __ATOMIC_RELAXED);
-		s.index_bytes += __atomic_load_n(&kv->shards[i].t.bytes,
-						 __ATOMIC_RELAXED);
-	}
+	s.keys = index_nkeys(&kv->index);
+	s.index_bytes += __atomic_load_n(&kv->index.bytes, __ATOMIC_RELAXED);
 	for (int i = 0; i < NWRITERS; i++) {
 		const struct writer *w = &kv->writers[i];
 

@@ -10,11 +10,14 @@
  * the same contents. Nothing is written: a crash during recovery changes
  * nothing, and the next open starts over.
  *
- * Two phases, each spread over the CPUs:
+ * Two phases, each spread over the CPUs, then a merge:
  *   1. read the segments, collecting for each valid record its key prefix,
- *      offset, version and segment into the vector of its shard;
- *   2. per shard, sort the vector by key (newest version first), fold each
- *      key's records into one entry and build the shard's tree bottom up.
+ *      offset, version and segment into the vector of its part (a hash of
+ *      the key: parts are even whatever the keys look like);
+ *   2. per part, sort the vector by key (newest version first) and fold
+ *      each key's records into one entry;
+ *   3. merge the parts' sorted entries (a key is in one part only) and
+ *      build the index bottom up.
  * Sorting and building sequentially costs far less than inserting records
  * at random into a growing tree, a cache miss or more per record.
  */
@@ -26,6 +29,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "internal.h"
 #include "record.h"
@@ -33,6 +38,7 @@
 #include "segment.h"
 
 #define MAX_THREADS 8
+#define NPARTS 32		/* more than threads: parts vary in size */
 
 struct ritem {
 	uint64_t prefix;
@@ -48,8 +54,8 @@ struct ritem {
  * copied every item twice on average, into pages touched for the first
  * time. The blocks come from the index's own node arena (arena.c), on huge
  * pages where the kernel gives them: 10M items are 320 MB, 80000 page
- * faults otherwise. A shard's blocks go back to the arena as soon as its
- * entries are folded, and the trees built after it are cut out of them:
+ * faults otherwise. A part's blocks go back to the arena as soon as its
+ * entries are folded, and the index built after is cut out of them:
  * a page touched for items is touched again for nodes, not a new one
  * (memory touched for the first time is most of an open's cost under a
  * hypervisor). What the index does not reuse is trimmed at the end.
@@ -76,7 +82,7 @@ struct rvec {
 struct scratch {
 	uint8_t *seg;			/* a segment read with pread() */
 	size_t seg_cap;
-	void *order, *tmp, *pfx, *ents;
+	void *order, *tmp;
 	size_t items_cap;
 	uint64_t *live;			/* [segment slot]: bytes of entries */
 	uint64_t max_version;
@@ -91,7 +97,12 @@ struct rctx {
 	size_t nsegs;
 	size_t next;			/* work index, atomic */
 	unsigned nthreads;
-	struct rvec (*vecs)[NSHARDS];	/* [thread][shard] */
+	struct rvec (*vecs)[NPARTS];	/* [thread][part] */
+	struct rpart {			/* a part's entries, sorted */
+		uint64_t *pfx;
+		struct ientry *ents;
+		size_t n;
+	} parts[NPARTS];
 	int rc;				/* first failure, atomic */
 	char msg[512];			/* its message */
 };
@@ -143,7 +154,8 @@ static int collect(struct rctx *c, unsigned t, struct seg *s,
 	if (r->version > c->scratch[t].max_version)
 		c->scratch[t].max_version = r->version;
 	c->scratch[t].records++;
-	return push(&c->kv->nodes, &c->vecs[t][shard_of(&k)], &it);
+	return push(&c->kv->nodes,
+		    &c->vecs[t][XXH3_64bits(k.p, k.len) % NPARTS], &it);
 }
 
 /* a known media error in bytes [pos, pos + len) of s: never read them */
@@ -596,13 +608,12 @@ static void sort_items(size_t n, struct rkey *k, struct rkey *tmp,
 /* room for n items in every buffer of sc */
 static int scratch_reserve(struct scratch *sc, size_t n)
 {
-	void **bufs[] = { &sc->order, &sc->tmp, &sc->pfx, &sc->ents };
-	const size_t sizes[] = { sizeof(struct rkey), sizeof(struct rkey),
-				 sizeof(uint64_t), sizeof(struct ientry) };
+	void **bufs[] = { &sc->order, &sc->tmp };
+	const size_t sizes[] = { sizeof(struct rkey), sizeof(struct rkey) };
 
 	if (n <= sc->items_cap)
 		return 0;
-	n += n / 4;	/* the next shard is likely a little larger */
+	n += n / 4;	/* the next part is likely a little larger */
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
 		void *p = realloc(*bufs[i], n * sizes[i]);
 
@@ -619,16 +630,14 @@ static void scratch_free(struct scratch *sc)
 	free(sc->seg);
 	free(sc->order);
 	free(sc->tmp);
-	free(sc->pfx);
-	free(sc->ents);
 	free(sc->live);
 	memset(sc, 0, sizeof(*sc));
 }
 
-static int build_shard(struct rctx *c, struct scratch *sc, unsigned si)
+static int build_part(struct rctx *c, struct scratch *sc, unsigned si)
 {
 	struct pmkv *kv = c->kv;
-	struct shard *sh = &kv->shards[si];
+	struct rpart *part = &c->parts[si];
 	struct ientry *ents;
 	struct rkey *order;
 	uint64_t *pfx;
@@ -645,9 +654,13 @@ static int build_shard(struct rctx *c, struct scratch *sc, unsigned si)
 		if (!sc->live)
 			return -ENOMEM;
 	}
+	part->pfx = malloc(n * sizeof(*part->pfx));
+	part->ents = malloc(n * sizeof(*part->ents));
+	if (!part->pfx || !part->ents)
+		return -ENOMEM;
 	order = sc->order;
-	pfx = sc->pfx;
-	ents = sc->ents;
+	pfx = part->pfx;
+	ents = part->ents;
 	for (unsigned t = 0; t < c->nthreads; t++)
 		for (struct rblock *b = c->vecs[t][si].head; b; b = b->next)
 			for (uint32_t k = 0; k < b->n; k++) {
@@ -669,11 +682,10 @@ static int build_shard(struct rctx *c, struct scratch *sc, unsigned si)
 		ents[u].count = (uint32_t)(j - i);
 		ents[u].seg = head->seg;
 		u++;
-		if (!tomb)
-			sh->nkeys++;
 		sc->live[head->seg] += head->size & ~RITEM_TOMB;
 	}
-	/* the items are folded: their blocks make this tree's nodes */
+	part->n = u;
+	/* the items are folded: their blocks make the index's nodes */
 	for (unsigned t = 0; t < c->nthreads; t++) {
 		struct rblock *b = c->vecs[t][si].head, *next;
 
@@ -683,7 +695,92 @@ static int build_shard(struct rctx *c, struct scratch *sc, unsigned si)
 		}
 		c->vecs[t][si] = (struct rvec){ 0 };
 	}
-	return btree_load(&sh->t, u, pfx, ents);
+	return 0;
+}
+
+/* entry i of part a before entry j of part b: keys differ across parts */
+static bool part_less(const struct rctx *c, unsigned a, size_t i, unsigned b,
+		      size_t j)
+{
+	const struct rpart *pa = &c->parts[a], *pb = &c->parts[b];
+	const struct pmkv_record *ra, *rb;
+
+	if (pa->pfx[i] != pb->pfx[j])
+		return pa->pfx[i] < pb->pfx[j];
+	ra = kv_ptr(c->kv, IE_OFF(&pa->ents[i]));
+	rb = kv_ptr(c->kv, IE_OFF(&pb->ents[j]));
+	return key_cmp_bytes(rec_key(ra), ra->klen, rec_key(rb), rb->klen) < 0;
+}
+
+/*
+ * Step 3: merge the parts into one sorted run through a heap of their
+ * heads (most comparisons read prefixes only) and load the index from it
+ */
+static int merge_load(struct rctx *c)
+{
+	unsigned heap[NPARTS], nheap = 0;
+	size_t pos[NPARTS] = { 0 }, total = 0, u = 0;
+	struct ientry *ents;
+	uint64_t *pfx;
+	int rc;
+
+	for (unsigned p = 0; p < NPARTS; p++)
+		total += c->parts[p].n;
+	if (!total)
+		return 0;
+	pfx = malloc(total * sizeof(*pfx));
+	ents = malloc(total * sizeof(*ents));
+	if (!pfx || !ents) {
+		free(pfx);
+		free(ents);
+		return -ENOMEM;
+	}
+	for (unsigned p = 0; p < NPARTS; p++) {
+		unsigned i;
+
+		if (!c->parts[p].n)
+			continue;
+		/* sift up */
+		for (i = nheap++; i > 0 && part_less(c, p, 0, heap[(i - 1) / 2],
+						     pos[heap[(i - 1) / 2]]);
+		     i = (i - 1) / 2)
+			heap[i] = heap[(i - 1) / 2];
+		heap[i] = p;
+	}
+	while (nheap) {
+		unsigned top = heap[0], i = 0, x;
+		const struct rpart *pt = &c->parts[top];
+
+		pfx[u] = pt->pfx[pos[top]];
+		ents[u++] = pt->ents[pos[top]];
+		if (++pos[top] == pt->n)
+			top = heap[--nheap];
+		/* sift top down from the root */
+		x = top;
+		for (;;) {
+			unsigned l = 2 * i + 1, m;
+
+			if (l >= nheap)
+				break;
+			m = l + 1 < nheap && part_less(c, heap[l + 1], pos[heap[l + 1]],
+						       heap[l], pos[heap[l]]) ? l + 1 : l;
+			if (!part_less(c, heap[m], pos[heap[m]], x, pos[x]))
+				break;
+			heap[i] = heap[m];
+			i = m;
+		}
+		if (nheap)
+			heap[i] = x;
+	}
+	for (unsigned p = 0; p < NPARTS; p++) {
+		free(c->parts[p].pfx);
+		free(c->parts[p].ents);
+		c->parts[p] = (struct rpart){ 0 };
+	}
+	rc = index_load(&c->kv->index, total, pfx, ents);
+	free(pfx);
+	free(ents);
+	return rc;
 }
 
 /* the first failure wins; its message is the failing thread's own */
@@ -720,8 +817,8 @@ static void *phase_build(void *arg)
 	struct scratch *sc = &c->scratch[rt->id];
 	size_t i;
 
-	while ((i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED)) < NSHARDS) {
-		int rc = build_shard(c, sc, (unsigned)i);
+	while ((i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED)) < NPARTS) {
+		int rc = build_part(c, sc, (unsigned)i);
 
 		if (rc) {
 			fail(c, rc);
@@ -783,6 +880,8 @@ int recovery_run(struct pmkv *kv)
 	t1 = now_ns();
 	if (!c.rc)
 		run_phase(&c, phase_build);
+	if (!c.rc)
+		c.rc = merge_load(&c);
 	if (c.rc == -ENOMEM) {
 		rc = pmkv_err(c.rc, "%s: no memory to rebuild the index", kv->path);
 		goto out;
@@ -809,6 +908,10 @@ out:
 		scratch_free(&c.scratch[t]);
 	if (c.fd >= 0)
 		close(c.fd);
+	for (unsigned p = 0; p < NPARTS; p++) {
+		free(c.parts[p].pfx);
+		free(c.parts[p].ents);
+	}
 	free(c.vecs);
 	free(c.segs);
 	return rc;

@@ -1,29 +1,33 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * scan.c -- ordered iteration: merge the shards, copy records out
+ * scan.c -- ordered iteration: walk the index's leaves, copy records out
  *
- * Each shard has a cursor that copies a few records at a time into its own
- * buffer under the shard's read lock, then lets go of the lock: callbacks
- * and callers hold no lock and may call pmkv again, and no pointer handed
- * out points into the pool (reclamation may move records).
+ * An iterator copies one leaf at a time (index_snap(): its entries, made
+ * consistent against the leaf's version without a lock), then the records
+ * those entries name into its own buffer, and checks the leaf's version
+ * again: if it did not move, no entry changed, so no record read was moved
+ * or freed by reclamation meanwhile, and the copies are whole. If it
+ * moved, the leaf is copied again. Callers hold no lock and may call pmkv
+ * again, and no pointer handed out points into the pool.
  *
- * A seek copies nothing. In every shard it finds the first live entry at
- * or after the key and notes the entry's 8-byte prefix, which the leaf
- * holds: the cursor is "peeked". The leaves of all shards are looked up
- * first and their lines requested, then searched, so the 32 misses
- * overlap. A cursor's records are copied only when it comes to the top of
- * the merge heap. The heap orders cursors by prefix, a peeked cursor
- * before a copied one of equal prefix, and copied ones by whole key: a key
- * whose prefix is smaller is smaller (padding with zeros keeps memcmp
- * order), so a peeked cursor below the top holds nothing smaller.
+ * The records of a leaf lie in log order, not key order: their first
+ * lines are all requested before the first is copied, so the misses on
+ * them overlap (memory-level parallelism) instead of following each other.
+ * Each record's checksums are computed once, the value's over the copy
+ * that is handed out.
  *
- * Order: a cursor is refilled only on top of the heap, after the key
- * before its first was handed out. A refill resumes where the last one
- * stopped while its tree is unchanged; otherwise it seeks past the last
- * key it copied or, for a peeked cursor, past the last key handed out.
- * Shards hold disjoint keys, so keys come strictly increasing. A key
- * present and unchanged for the whole scan is at or after the position
- * the seek found, and before any position a refill seeks from.
+ * A seek copies one record; each refill after copies twice as many, up to
+ * a leaf: a seek that reads one key pays for one. A refill takes the next
+ * records from the leaf it copied while the leaf's version says the copy
+ * still holds, and seeks again otherwise.
+ *
+ * Order: a refill forward seeks past the last key handed out and takes the
+ * leaves after it by their links; a refill backward seeks below the first
+ * key it holds, then below each leaf's lower fence. So keys come strictly
+ * increasing (decreasing), each at most once. A key present and unchanged
+ * for the whole walk is in the leaf a refill copies, or in a leaf after
+ * (before) it that a later one reaches: leaves only split, and a split
+ * moves keys into a new leaf linked after the old one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,342 +38,42 @@
 #include "record.h"
 #include "segment.h"
 
-/* records per refill: one on the first (a seek may read one key), more later */
-#define REFILL_FIRST 1
-#define REFILL_MAX 64
 #define BUF_MIN 4096
+/*
+ * A refill stops copying once its buffer holds this much (one record at
+ * least): large values are not copied a whole leaf at a time.
+ */
+#define REFILL_BYTES (256u << 10)
+
+#define AGAIN 1			/* the leaf moved while its records were copied */
 
 struct item {
-	size_t koff, voff;
+	size_t koff, voff;	/* in buf */
 	uint32_t klen, vlen;
-	uint64_t prefix;
 };
 
-struct cursor {
-	uint8_t *buf;
-	size_t cap;
-	struct item items[REFILL_MAX];
-	uint32_t n, pos, want;
-	struct bt_cursor bc;	/* where the last refill stopped in the tree */
-	uint64_t bc_mods;	/* ... valid while the tree has these mods */
-	bool bc_valid;
-	uint8_t *from;		/* refill from this key (exclusive when strict) */
-	uint32_t from_len, from_cap;
-	bool strict, have_from, done;
-	bool peeked;		/* positioned, nothing copied: see peek_all() */
-	uint64_t peek_prefix;
+struct bound {
+	uint8_t *p;		/* NULL: none */
+	uint32_t len;
 };
 
-/*
- * A heap slot keeps its cursor's prefix: most comparisons then read only
- * the heap's own 512 bytes, not two cursors and their items.
- */
-struct heap_slot {
-	uint64_t prefix;	/* cur_prefix() of c[cur] */
-	unsigned cur;
-};
+enum dir { NONE, FORWARD, BACKWARD };
 
 struct pmkv_iter {
 	struct pmkv *kv;
-	struct cursor c[NSHARDS];
-	struct heap_slot heap[NSHARDS];	/* shards with records, smallest key on top */
-	unsigned nheap;
-	uint8_t *end;		/* exclusive bound, NULL: none */
-	uint32_t elen;
-	unsigned npeeked;	/* peeked cursors in the heap */
-	uint8_t *last;		/* the last key handed out, while npeeked */
-	uint32_t last_len, last_cap;
-	bool have_last;
+	struct isnap s;		/* the leaf last copied */
+	enum dir dir;		/* which way its entries are being copied */
+	uint32_t at;		/* forward: entries [at, n) are left; back: [0, at) */
+	uint32_t want;		/* records the next refill copies */
+	uint8_t *from;		/* the key a refill starts from, PMKV_KEY_MAX */
+	uint32_t from_len;
+	uint8_t *buf;		/* records copied */
+	size_t cap;
+	struct item items[INDEX_LEAF_CAP];	/* in key order */
+	uint32_t n, pos;	/* items[pos] is the current key, when on */
+	bool on;
+	struct bound lo, hi;	/* [lo, hi) */
 };
-
-static const uint8_t *cur_key(const struct cursor *c, uint32_t *len)
-{
-	const struct item *it = &c->items[c->pos];
-
-	*len = it->klen;
-	return c->buf + it->koff;
-}
-
-/* copy key k into a buffer that grows to fit and is kept for the next */
-static int key_keep(uint8_t **buf, uint32_t *cap, const void *k, uint32_t len)
-{
-	if (len > *cap) {
-		uint8_t *n = realloc(*buf, len);
-
-		if (!n)
-			return pmkv_err(-ENOMEM, "no memory for an iterator key");
-		*buf = n;
-		*cap = len;
-	}
-	if (len)
-		memcpy(*buf, k, len);
-	return 0;
-}
-
-static int set_from(struct cursor *c, const void *k, uint32_t len, bool strict)
-{
-	int rc = key_keep(&c->from, &c->from_cap, k, len);
-
-	if (rc)
-		return rc;
-	c->from_len = len;
-	c->strict = strict;
-	c->have_from = true;
-	return 0;
-}
-
-/*
- * Collect the offsets of the shard's next c->want live entries into offs,
- * from where the last refill stopped while the tree is unchanged, else
- * from a seek past c->from. Their records are prefetched here, so the
- * misses on them (they lie in log order, not key order) overlap instead
- * of following each other. Sets c->done at the end of the tree. Called
- * under the shard's read lock; returns how many it found.
- */
-static inline uint32_t refill_gather(struct pmkv_iter *it, struct shard *sh,
-				     struct cursor *c, uint64_t *offs,
-				     uint32_t *segs)
-{
-	uint32_t ngot = 0;
-	struct key from;
-
-	if (!(c->bc_valid && c->bc_mods == sh->t.mods)) {
-		if (c->have_from)
-			key_make(&from, c->from, c->from_len);
-		btree_seek(&sh->t, c->have_from ? &from : NULL, c->strict,
-			   &c->bc);
-	}
-	while (ngot < c->want) {
-		struct ientry *e = btree_cur(&c->bc);
-		const char *p;
-
-		if (!e) {
-			c->done = true;
-			break;
-		}
-		btree_next(&c->bc);
-		if (e->off & IE_TOMB)
-			continue;
-		segs[ngot] = e->seg;
-		offs[ngot++] = IE_OFF(e);
-		p = kv_ptr(it->kv, IE_OFF(e));
-		__builtin_prefetch(p);
-		__builtin_prefetch(p + CACHELINE);
-		__builtin_prefetch(p + 2 * CACHELINE);
-	}
-	return ngot;
-}
-
-/* an empty cursor's buffer grows to hold one record of need bytes */
-static inline int cursor_grow(struct cursor *c, size_t need)
-{
-	size_t ncap = need > BUF_MIN ? need : BUF_MIN;
-	uint8_t *nb = realloc(c->buf, ncap);
-
-	if (!nb)
-		return pmkv_err(-ENOMEM, "no memory for a record of %zu bytes",
-				need);
-	c->buf = nb;
-	c->cap = ncap;
-	return 0;
-}
-
-/*
- * Append record r's key and value at byte used of c's buffer, which has
- * room, as c's next item; returns the bytes used after it.
- */
-static inline size_t cursor_append(struct cursor *c,
-				   const struct pmkv_record *r, size_t used)
-{
-	struct item *item = &c->items[c->n++];
-
-	item->koff = used;
-	item->klen = r->klen;
-	item->prefix = key_prefix(rec_key(r), r->klen);
-	memcpy(c->buf + used, rec_key(r), r->klen);
-	used += r->klen;
-	item->voff = used;
-	item->vlen = rec_vlen(r);
-	memcpy(c->buf + used, rec_val(r), item->vlen);
-	used += item->vlen;
-	return used;
-}
-
-/* a known media error in the record at off: nothing of it is read */
-static const char *scan_on_bad(struct pmkv *kv, uint64_t off)
-{
-	const struct pmkv_record *r = kv_ptr(kv, off);
-
-	if (!kv->bad.n)
-		return NULL;
-	if (badblocks_hit(&kv->bad, off, sizeof(*r)) ||
-	    (rec_fits(r, kv->sb->pool_size - off, PMKV_KEY_MAX,
-		      PMKV_VALUE_MAX) &&
-	     badblocks_hit(&kv->bad, off, rec_size(r))))
-		return "a bad block (media error)";
-	return NULL;
-}
-
-/*
- * Under PMKV_F_SALVAGE a scan drops what is damaged, and says so; a get
- * of the key still says PMKV_E_CORRUPT. true: skip the record.
- */
-static bool salvage_skip(struct pmkv *kv, const struct pmkv_record *r,
-			 uint64_t off, const char *why)
-{
-	if (!kv->salvage)
-		return false;
-	/* counted at open (damaged_records), unless it happened since */
-	log_err("%s: salvage: a scan skips the record at pool offset %llu (key of %u bytes): %s",
-		kv->path, (unsigned long long)off, r->klen, why);
-	return true;
-}
-
-/*
- * Copy the records at offs[0, ngot) into c's buffer, checked, until the
- * end bound (c->done) or a full buffer: what did not fit is left to the
- * next refill, which must then seek (*resumable false). Called under the
- * shard's read lock; 0 or the error of the first record that failed.
- */
-static inline int refill_copy(struct pmkv_iter *it, struct shard *sh,
-			      struct cursor *c, const uint64_t *offs,
-			      const uint32_t *segs,
-			      uint32_t ngot, bool *resumable)
-{
-	size_t used = 0;
-	int rc;
-
-	for (uint32_t i = 0; i < ngot; i++) {
-		const struct pmkv_record *r = kv_ptr(it->kv, offs[i]);
-		const char *why;
-		size_t need;
-
-		why = scan_on_bad(it->kv, offs[i]);
-		if (!why)
-			why = rec_check_entry(it->kv->base, sh->t.limit, r,
-					      offs[i], NULL, 0,
-					      SALVAGE_SEG(it->kv, segs[i]));
-		/* the end bound only once the key's length is trusted */
-		if (!why && it->end && key_cmp_bytes(rec_key(r), r->klen,
-						     it->end, it->elen) >= 0) {
-			c->done = true;
-			break;
-		}
-		if (why && !salvage_skip(it->kv, r, offs[i], why))
-			return rec_damaged(it->kv->path, r, offs[i], why);
-		if (why)
-			continue;
-		need = (size_t)r->klen + rec_vlen(r);
-		if (used + need > c->cap) {
-			if (c->n) {
-				/* the rest on the next refill, by seeking */
-				*resumable = false;
-				c->done = false;
-				break;
-			}
-			rc = cursor_grow(c, need);
-			if (rc)
-				return rc;
-		}
-		if (!rec_value_valid(r)) {
-			why = "its value fails its checksum";
-			if (!salvage_skip(it->kv, r, offs[i], why))
-				return rec_damaged(it->kv->path, r, offs[i], why);
-			continue;
-		}
-		used = cursor_append(c, r, used);
-	}
-	return 0;
-}
-
-/*
- * Copy the shard's next records, under its read lock and only there:
- * gather the entries, then copy their records. While the tree is
- * unchanged the next refill resumes where this one stopped; otherwise it
- * seeks past the last key it copied.
- */
-static int refill(struct pmkv_iter *it, unsigned si)
-{
-	struct shard *sh = &it->kv->shards[si];
-	struct cursor *c = &it->c[si];
-	uint64_t offs[REFILL_MAX];
-	uint32_t segs[REFILL_MAX];
-	bool resumable = true;
-	uint32_t ngot;
-	int rc;
-
-	c->n = c->pos = 0;
-	if (c->done)
-		return 0;
-	pthread_rwlock_rdlock(&sh->lock);
-	ngot = refill_gather(it, sh, c, offs, segs);
-	rc = refill_copy(it, sh, c, offs, segs, ngot, &resumable);
-	c->bc_valid = resumable && !rc;
-	c->bc_mods = sh->t.mods;
-	pthread_rwlock_unlock(&sh->lock);
-	if (rc) {
-		c->n = 0;
-		return rc;
-	}
-	if (c->n) {
-		const struct item *last = &c->items[c->n - 1];
-
-		rc = set_from(c, c->buf + last->koff, last->klen, true);
-	}
-	if (c->want < REFILL_MAX)
-		c->want *= 2;
-	return rc;
-}
-
-static inline uint64_t cur_prefix(const struct cursor *c)
-{
-	return c->peeked ? c->peek_prefix : c->items[c->pos].prefix;
-}
-
-/* slot i now holds cursor cur, at its current position */
-static inline void heap_put(struct pmkv_iter *it, unsigned i, unsigned cur)
-{
-	it->heap[i].cur = cur;
-	it->heap[i].prefix = cur_prefix(&it->c[cur]);
-}
-
-/* the heap's order: prefix, then peeked first, then whole key */
-static bool less(const struct pmkv_iter *it, const struct heap_slot *a,
-		 const struct heap_slot *b)
-{
-	const struct cursor *ca, *cb;
-	const uint8_t *ka, *kb;
-	uint32_t la, lb;
-
-	if (a->prefix != b->prefix)
-		return a->prefix < b->prefix;
-	ca = &it->c[a->cur];
-	cb = &it->c[b->cur];
-	if (ca->peeked || cb->peeked)
-		return ca->peeked && !cb->peeked;
-	ka = cur_key(ca, &la);
-	kb = cur_key(cb, &lb);
-	return key_cmp_bytes(ka, la, kb, lb) < 0;
-}
-
-static void sift_down(struct pmkv_iter *it, unsigned i)
-{
-	for (;;) {
-		unsigned l = 2 * i + 1, r = l + 1, m = i;
-		struct heap_slot t;
-
-		if (l < it->nheap && less(it, &it->heap[l], &it->heap[m]))
-			m = l;
-		if (r < it->nheap && less(it, &it->heap[r], &it->heap[m]))
-			m = r;
-		if (m == i)
-			return;
-		t = it->heap[i];
-		it->heap[i] = it->heap[m];
-		it->heap[m] = t;
-		i = m;
-	}
-}
 
 int pmkv_iter_new(struct pmkv *kv, struct pmkv_iter **itp)
 {
@@ -378,8 +82,16 @@ int pmkv_iter_new(struct pmkv *kv, struct pmkv_iter **itp)
 	if (!kv || !itp)
 		return pmkv_err(-EINVAL, "kv or it is NULL");
 	it = calloc(1, sizeof(*it));
-	if (!it)
+	if (it) {
+		it->from = malloc(PMKV_KEY_MAX);
+		it->s.fence = malloc(PMKV_KEY_MAX);
+		it->buf = malloc(BUF_MIN);
+	}
+	if (!it || !it->from || !it->s.fence || !it->buf) {
+		pmkv_iter_free(&it);
 		return pmkv_err(-ENOMEM, "no memory for an iterator");
+	}
+	it->cap = BUF_MIN;
 	it->kv = kv;
 	*itp = it;
 	return 0;
@@ -392,150 +104,381 @@ void pmkv_iter_free(struct pmkv_iter **itp)
 	if (!itp || !*itp)
 		return;
 	it = *itp;
-	for (unsigned i = 0; i < NSHARDS; i++) {
-		free(it->c[i].buf);
-		free(it->c[i].from);
-	}
-	free(it->last);
-	free(it->end);
+	free(it->from);
+	free(it->s.fence);
+	free(it->buf);
+	free(it->lo.p);
+	free(it->hi.p);
 	free(it);
 	*itp = NULL;
 }
 
-/*
- * Position every cursor at its shard's first live entry >= k (NULL: the
- * first), peeked. Two passes, so that the leaves' misses overlap.
- */
-static void peek_all(struct pmkv_iter *it, const struct key *k)
+/* the bytes of a bound: a copy, or NULL for none; -ENOMEM */
+static int bound_set(struct bound *b, const void *key, size_t len)
 {
-	void *leaf[NSHARDS];
-	uint64_t mods[NSHARDS];
+	uint8_t *p = NULL;
 
-	for (unsigned i = 0; i < NSHARDS; i++) {
-		struct shard *sh = &it->kv->shards[i];
-
-		pthread_rwlock_rdlock(&sh->lock);
-		leaf[i] = btree_leaf_of(&sh->t, k);
-		mods[i] = sh->t.mods;
-		pthread_rwlock_unlock(&sh->lock);
+	if (key) {
+		p = malloc(len);
+		if (!p)
+			return pmkv_err(-ENOMEM, "no memory for an iterator bound");
+		memcpy(p, key, len);
 	}
-	for (unsigned i = 0; i < NSHARDS; i++) {
-		struct shard *sh = &it->kv->shards[i];
-		struct cursor *c = &it->c[i];
-		struct ientry *e;
+	free(b->p);
+	b->p = p;
+	b->len = (uint32_t)len;
+	return 0;
+}
 
-		pthread_rwlock_rdlock(&sh->lock);
-		if (sh->t.mods == mods[i])
-			btree_seek_in(&sh->t, leaf[i], k, false, &c->bc);
-		else
-			btree_seek(&sh->t, k, false, &c->bc);
-		while ((e = btree_cur(&c->bc)) && (e->off & IE_TOMB))
-			btree_next(&c->bc);
-		if (e) {
-			const char *p = kv_ptr(it->kv, IE_OFF(e));
+static int bound_cmp(const struct bound *b, const uint8_t *k, uint32_t len)
+{
+	return key_cmp_bytes(k, len, b->p, b->len);
+}
 
-			c->peeked = true;
-			c->peek_prefix = btree_cur_prefix(&c->bc);
-			/* copied when it comes to the top: start the miss now */
-			__builtin_prefetch(p);
-			__builtin_prefetch(p + CACHELINE);
-			__builtin_prefetch(p + 2 * CACHELINE);
-		} else {
-			c->done = true;
-		}
-		/* a refill resumes at the entry found, while the tree holds */
-		c->bc_valid = true;
-		c->bc_mods = sh->t.mods;
-		pthread_rwlock_unlock(&sh->lock);
+/* records a refill copies at most: a leaf's worth */
+#define WANT_MAX INDEX_LEAF_CAP
+
+/*
+ * The records of s's entries [a, z) are read next: ask for them all, so
+ * that their misses overlap. Loads, not prefetches: this machine's
+ * prefetches are dropped when they miss the TLB, which a record in log
+ * order almost always does (4 KiB pages of a pool much larger than the
+ * TLB reaches), while independent loads each walk the page table and
+ * stay in flight together.
+ */
+static void touch_records(const struct pmkv *kv, const struct isnap *s,
+			  uint32_t a, uint32_t z)
+{
+	unsigned sink = 0;
+
+	for (uint32_t i = a; i < z; i++) {
+		uint64_t off = IE_OFF(&s->e[i]);
+		const volatile uint8_t *p = kv_ptr(kv, off);
+
+		if (off >= kv->index.limit - 3 * CACHELINE)
+			continue;
+		/* header, key and the first of the value: most records */
+		sink += p[0] + p[CACHELINE] + p[2 * CACHELINE];
 	}
+	(void)sink;
+}
+
+/* a known media error in the record at off: nothing of it is read */
+static const char *scan_on_bad(struct pmkv *kv, uint64_t off,
+			       const struct pmkv_record *h)
+{
+	if (!kv->bad.n)
+		return NULL;
+	if (badblocks_hit(&kv->bad, off, sizeof(*h)) ||
+	    (rec_fits(h, kv->sb->pool_size - off, PMKV_KEY_MAX,
+		      PMKV_VALUE_MAX) &&
+	     badblocks_hit(&kv->bad, off, rec_size(h))))
+		return "a bad block (media error)";
+	return NULL;
+}
+
+/* room for need more bytes after used in the buffer; -ENOMEM */
+static int buf_room(struct pmkv_iter *it, size_t used, size_t need)
+{
+	size_t ncap = it->cap;
+	uint8_t *nb;
+
+	if (used + need <= it->cap)
+		return 0;
+	while (ncap < used + need)
+		ncap *= 2;
+	nb = realloc(it->buf, ncap);
+	if (!nb)
+		return pmkv_err(-ENOMEM, "no memory for a record of %zu bytes",
+				need);
+	it->buf = nb;
+	it->cap = ncap;
+	return 0;
 }
 
 /*
- * Copy the records of the top cursor while it is a peeked one, until the
- * top has a key to hand out or the heap is empty. A peeked cursor refills
- * from past the last key handed out, if one was.
+ * Copy the record of entry e to byte *used of the buffer as *item. NULL,
+ * or why the record is not whole: the caller knows once the leaf is
+ * checked whether that is damage or a record read while it moved.
  */
-static int settle(struct pmkv_iter *it)
+static const char *copy_record(struct pmkv_iter *it, const struct ientry *e,
+			       struct item *item, size_t *used, int *err)
 {
-	while (it->nheap && it->c[it->heap[0].cur].peeked) {
-		unsigned top = it->heap[0].cur;
-		struct cursor *c = &it->c[top];
-		int rc;
+	struct pmkv *kv = it->kv;
+	uint64_t off = IE_OFF(e), limit = kv->index.limit;
+	const struct pmkv_record *r = kv_ptr(kv, off);
+	struct pmkv_record h;
+	const char *why;
+	uint32_t vlen;
 
-		c->peeked = false;
-		it->npeeked--;
-		if (it->have_last) {
-			rc = set_from(c, it->last, it->last_len, true);
-			if (rc)
-				return rc;
+	if (off % PMKV_REC_ALIGN || off < sizeof(h) || off > limit - sizeof(h))
+		return "it is not where it was written";
+	if (badblocks_hit(&kv->bad, off, sizeof(h)))
+		return "a bad block (media error)";
+	memcpy(&h, r, sizeof(h));
+	why = scan_on_bad(kv, off, &h);
+	if (!why)
+		why = rec_check_entry(kv->base, limit, &h, off, NULL, 0,
+				      SALVAGE_SEG(kv, e->seg));
+	if (why)
+		return why;
+	vlen = rec_vlen(&h);
+	*err = buf_room(it, *used, (size_t)h.klen + vlen);
+	if (*err)
+		return "no memory";
+	item->koff = *used;
+	item->klen = h.klen;
+	memcpy(it->buf + *used, (const uint8_t *)r + sizeof(h), h.klen);
+	*used += h.klen;
+	item->voff = *used;
+	item->vlen = vlen;
+	memcpy(it->buf + *used, (const uint8_t *)r +
+	       (record_value_at(h.offset, h.klen, vlen) - h.offset), vlen);
+	*used += vlen;
+	/* the copy is what is handed out: its checksum, once */
+	if (rec_vcsum(it->buf + item->voff, vlen) != h.vcsum)
+		return "its value fails its checksum";
+	return NULL;
+}
+
+/*
+ * Under PMKV_F_SALVAGE a scan drops what is damaged, and says so; a get
+ * of the key still says PMKV_E_CORRUPT. true: skip the record.
+ */
+static bool salvage_skip(struct pmkv *kv, uint64_t off, const char *why)
+{
+	if (!kv->salvage)
+		return false;
+	/* counted at open (damaged_records), unless it happened since */
+	log_err("%s: salvage: a scan skips the record at pool offset %llu: %s",
+		kv->path, (unsigned long long)off, why);
+	return true;
+}
+
+/*
+ * Copy the records of the next it->want live entries of the leaf in it->s
+ * (from it->at on, or backward below it) into items, in key order; stop at
+ * the bound on that side (*edge), or when the buffer holds REFILL_BYTES.
+ * 0 with it->n items (maybe none) and it->at moved past them, AGAIN, or
+ * an error.
+ */
+static int copy_range(struct pmkv_iter *it, bool back, bool *edge)
+{
+	struct isnap *s = &it->s;
+	uint32_t a = back ? 0 : it->at, z = back ? it->at : s->n, j;
+	size_t used = 0;
+	uint32_t n = 0;
+
+	*edge = false;
+	/*
+	 * every record left in the leaf, for this refill and the next: the
+	 * seek that reads eleven keys waits for one round of misses, not four
+	 */
+	touch_records(it->kv, s, a, z);
+	for (j = 0; j < z - a && n < it->want && used < REFILL_BYTES; j++) {
+		uint32_t i = back ? z - 1 - j : a + j;
+		const struct bound *b = back ? &it->lo : &it->hi;
+		struct item *item = &it->items[n];
+		size_t was = used;
+		const char *why;
+		int err = 0, c;
+
+		if (!IE_LIVE(s->e[i].off))
+			continue;
+		why = copy_record(it, &s->e[i], item, &used, &err);
+		if (why) {
+			/* what was read holds only if the leaf did not move */
+			if (!isnap_valid(s))
+				return AGAIN;
+			if (err)
+				return err;
+			if (salvage_skip(it->kv, IE_OFF(&s->e[i]), why)) {
+				used = was;
+				continue;
+			}
+			return rec_damaged(it->kv->path,
+					   kv_ptr(it->kv, IE_OFF(&s->e[i])),
+					   IE_OFF(&s->e[i]), why);
 		}
-		rc = refill(it, top);
+		c = b->p ? bound_cmp(b, it->buf + item->koff, item->klen) : 0;
+		if (b->p && (back ? c < 0 : c >= 0)) {
+			*edge = true;
+			break;
+		}
+		n++;
+	}
+	if (!isnap_valid(s))
+		return AGAIN;
+	it->at = back ? z - j : a + j;
+	if (it->want < WANT_MAX)
+		it->want *= 2;
+	if (back)
+		for (uint32_t i = 0; i < n / 2; i++) {
+			struct item t = it->items[i];
+
+			it->items[i] = it->items[n - 1 - i];
+			it->items[n - 1 - i] = t;
+		}
+	it->n = n;
+	return 0;
+}
+
+/* keep key k in it->from, where refills start from */
+static void from_set(struct pmkv_iter *it, const uint8_t *k, uint32_t len)
+{
+	memmove(it->from, k, len);
+	it->from_len = len;
+}
+
+static int snap_err(struct pmkv_iter *it)
+{
+	return pmkv_err(PMKV_E_CORRUPT,
+			"%s: a key in the index cannot be read: its record was damaged since open",
+			it->kv->path);
+}
+
+/*
+ * Go on forward from it->at in the leaf copied, then the leaves after it:
+ * 0 with it->n > 0 items, the first the current key; -ENOENT at the end
+ * or the upper bound; AGAIN when a leaf moved (seek again); an error.
+ */
+static int more_forward(struct pmkv_iter *it)
+{
+	bool edge;
+	int rc;
+
+	for (;;) {
+		rc = copy_range(it, false, &edge);
 		if (rc)
 			return rc;
-		if (!c->n)
-			it->heap[0] = it->heap[--it->nheap];
-		else
-			heap_put(it, 0, top);
-		if (it->nheap)
-			sift_down(it, 0);
+		if (it->n) {
+			it->pos = 0;
+			return 0;
+		}
+		if (edge || !it->s.next)
+			return -ENOENT;
+		/* every key of the leaves after is greater than the last */
+		index_snap_next(&it->kv->index, &it->s);
+		it->at = 0;
 	}
-	return 0;
 }
 
-/* keep the top's key: peeked cursors refill from past it */
-static int save_last(struct pmkv_iter *it)
-{
-	uint32_t len;
-	const uint8_t *k = cur_key(&it->c[it->heap[0].cur], &len);
-	int rc = key_keep(&it->last, &it->last_cap, k, len);
-
-	if (rc)
-		return rc;
-	it->last_len = len;
-	it->have_last = true;
-	return 0;
-}
-
-/* position at the first key >= key, below the iterator's end bound */
-static int iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
+/* the first keys >= it->from (> when strict; all keys when none) */
+static int fill_forward(struct pmkv_iter *it, bool have, bool strict)
 {
 	struct key k;
 	int rc;
 
-	it->nheap = 0;
-	it->npeeked = 0;
-	it->have_last = false;
-	if (key)
-		key_make(&k, key, klen);
-	for (unsigned i = 0; i < NSHARDS; i++) {
-		struct cursor *c = &it->c[i];
+	if (have)
+		key_make(&k, it->from, it->from_len);
+	it->dir = NONE;
+	do {
+		if (index_snap(&it->kv->index, have ? &k : NULL, strict, false,
+			       &it->s))
+			return snap_err(it);
+		it->at = it->s.pos;
+		rc = more_forward(it);
+	} while (rc == AGAIN);
+	if (!rc)
+		it->dir = FORWARD;
+	return rc;
+}
 
-		c->n = c->pos = 0;
-		c->done = false;
-		c->peeked = false;
-		c->have_from = false;
-		c->bc_valid = false;
-		c->want = REFILL_FIRST;
-		if (key) {
-			rc = set_from(c, key, (uint32_t)klen, false);
-			if (rc)
-				return rc;
-		}
-	}
-	peek_all(it, key ? &k : NULL);
-	for (unsigned i = 0; i < NSHARDS; i++)
-		if (it->c[i].peeked) {
-			heap_put(it, it->nheap++, i);
-			it->npeeked++;
-		}
-	for (unsigned i = it->nheap / 2; i-- > 0;)
-		sift_down(it, i);
-	rc = settle(it);
-	if (rc) {
-		it->nheap = 0;
+/*
+ * Go on backward below it->at in the leaf copied: as more_forward(), the
+ * current key the last item; AGAIN also when the leaf has nothing left
+ * (*below: go on below its lower fence).
+ */
+static int more_backward(struct pmkv_iter *it, bool *below)
+{
+	bool edge;
+	int rc;
+
+	*below = false;
+	rc = copy_range(it, true, &edge);
+	if (rc)
 		return rc;
+	if (it->n) {
+		it->pos = it->n - 1;
+		return 0;
 	}
-	return it->nheap ? 0 : -ENOENT;
+	if (edge || !it->s.has_fence)
+		return -ENOENT;
+	/* nothing below k here: below the leaf's lower fence then */
+	from_set(it, it->s.fence, it->s.fence_len);
+	*below = true;
+	return AGAIN;
+}
+
+/* the last keys <= it->from (< when strict; all keys when none) */
+static int fill_backward(struct pmkv_iter *it, bool have, bool strict)
+{
+	struct key k;
+	bool below;
+	int rc;
+
+	it->dir = NONE;
+	for (;;) {
+		if (have)
+			key_make(&k, it->from, it->from_len);
+		/*
+		 * <= k: the leaf that holds k, entries before the first > k;
+		 * < k: the leaf below k, entries before the first >= k
+		 */
+		if (index_snap(&it->kv->index, have ? &k : NULL, !strict,
+			       !have || strict, &it->s))
+			return snap_err(it);
+		it->at = it->s.pos;
+		rc = more_backward(it, &below);
+		if (rc != AGAIN)
+			break;
+		if (below) {
+			have = true;
+			strict = true;
+		}
+	}
+	if (!rc)
+		it->dir = BACKWARD;
+	return rc;
+}
+
+/* move to the first key >= key (NULL: the first), within the bounds */
+static int iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
+{
+	int rc;
+
+	it->on = false;
+	if (it->lo.p && (!key || bound_cmp(&it->lo, key, (uint32_t)klen) < 0)) {
+		key = it->lo.p;
+		klen = it->lo.len;
+	}
+	if (key)
+		from_set(it, key, (uint32_t)klen);
+	it->want = 1;
+	rc = fill_forward(it, key != NULL, false);
+	it->on = rc == 0;
+	return rc;
+}
+
+/* move to the last key <= key (NULL: the last), within the bounds */
+static int iter_seek_for_prev(struct pmkv_iter *it, const void *key,
+			      size_t klen)
+{
+	bool strict = false;
+	int rc;
+
+	it->on = false;
+	if (it->hi.p && (!key || bound_cmp(&it->hi, key, (uint32_t)klen) <= 0)) {
+		key = it->hi.p;
+		klen = it->hi.len;
+		strict = true;
+	}
+	if (key)
+		from_set(it, key, (uint32_t)klen);
+	it->want = 1;
+	rc = fill_backward(it, key != NULL, strict);
+	it->on = rc == 0;
+	return rc;
 }
 
 int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
@@ -555,72 +498,125 @@ int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
 	return rc;
 }
 
-int pmkv_iter_next(struct pmkv_iter *it)
+int pmkv_iter_seek_for_prev(struct pmkv_iter *it, const void *key,
+			    size_t klen)
 {
-	struct cursor *c;
-	unsigned top;
 	int rc;
 
 	if (!it)
 		return pmkv_err(-EINVAL, "iterator is NULL");
-	if (!it->nheap)
-		return err_plain(-ENOENT, "iterator is at the end");
-	top = it->heap[0].cur;
-	c = &it->c[top];
-	if (it->npeeked && (rc = save_last(it))) {
-		it->nheap = 0;
-		return rc;
-	}
-	if (++c->pos == c->n) {
-		rc = refill(it, top);
-		if (rc) {
-			it->nheap = 0;
+	if (key) {
+		rc = args_key(key, klen);
+		if (rc)
 			return rc;
-		}
-		if (!c->n)
-			it->heap[0] = it->heap[--it->nheap];
-		else
-			heap_put(it, 0, top);
-	} else {
-		heap_put(it, 0, top);
 	}
-	if (it->nheap)
-		sift_down(it, 0);
-	rc = settle(it);
-	if (rc) {
-		it->nheap = 0;
-		return rc;
-	}
-	if (!it->nheap)
+	rc = iter_seek_for_prev(it, key, klen);
+	if (rc == -ENOENT)
+		return err_plain(-ENOENT, "no key at or before the seek key");
+	return rc;
+}
+
+int pmkv_iter_seek_last(struct pmkv_iter *it)
+{
+	return pmkv_iter_seek_for_prev(it, NULL, 0);
+}
+
+int pmkv_iter_next(struct pmkv_iter *it)
+{
+	const struct item *cur;
+	int rc;
+
+	if (!it)
+		return pmkv_err(-EINVAL, "iterator is NULL");
+	if (!it->on)
 		return err_plain(-ENOENT, "iterator is at the end");
-	return 0;
+	if (it->pos + 1 < it->n) {
+		it->pos++;
+		return 0;
+	}
+	/* kept first: a refill copies over it, and may have to seek past it */
+	cur = &it->items[it->pos];
+	from_set(it, it->buf + cur->koff, cur->klen);
+	rc = it->dir == FORWARD ? more_forward(it) : AGAIN;
+	if (rc == AGAIN)
+		rc = fill_forward(it, true, true);
+	it->on = rc == 0;
+	if (rc == -ENOENT)
+		return err_plain(-ENOENT, "iterator is at the end");
+	return rc;
+}
+
+int pmkv_iter_prev(struct pmkv_iter *it)
+{
+	const struct item *cur;
+	int rc;
+
+	if (!it)
+		return pmkv_err(-EINVAL, "iterator is NULL");
+	if (!it->on)
+		return err_plain(-ENOENT, "iterator is at the beginning");
+	if (it->pos > 0) {
+		it->pos--;
+		return 0;
+	}
+	cur = &it->items[it->pos];
+	from_set(it, it->buf + cur->koff, cur->klen);
+	rc = AGAIN;
+	if (it->dir == BACKWARD) {
+		bool below;
+
+		rc = more_backward(it, &below);
+		/* from holds the fence when below, else still the key */
+	}
+	if (rc == AGAIN)
+		rc = fill_backward(it, true, true);
+	it->on = rc == 0;
+	if (rc == -ENOENT)
+		return err_plain(-ENOENT, "iterator is at the beginning");
+	return rc;
+}
+
+int pmkv_iter_set_bounds(struct pmkv_iter *it, const void *lower, size_t llen,
+			 const void *upper, size_t ulen)
+{
+	int rc;
+
+	if (!it)
+		return pmkv_err(-EINVAL, "iterator is NULL");
+	if (lower && (rc = args_key(lower, llen)))
+		return rc;
+	if (upper && (rc = args_key(upper, ulen)))
+		return rc;
+	if (lower && upper &&
+	    key_cmp_bytes(lower, (uint32_t)llen, upper, (uint32_t)ulen) >= 0)
+		return pmkv_err(-EINVAL, "the lower bound is not below the upper bound");
+	it->on = false;
+	rc = bound_set(&it->lo, lower, llen);
+	if (!rc)
+		rc = bound_set(&it->hi, upper, ulen);
+	return rc;
 }
 
 int pmkv_iter_key(const struct pmkv_iter *it, const void **key, size_t *klen)
 {
-	uint32_t len;
-
 	if (!it || !key || !klen)
 		return pmkv_err(-EINVAL, "NULL argument");
-	if (!it->nheap)
+	if (!it->on)
 		return err_plain(-ENOENT, "iterator is not on a key");
-	*key = cur_key(&it->c[it->heap[0].cur], &len);
-	*klen = len;
+	*key = it->buf + it->items[it->pos].koff;
+	*klen = it->items[it->pos].klen;
 	return 0;
 }
 
 int pmkv_iter_value(const struct pmkv_iter *it, const void **val,
 		    size_t *vlen)
 {
-	const struct cursor *c;
-
 	if (!it || !val || !vlen)
 		return pmkv_err(-EINVAL, "NULL argument");
-	if (!it->nheap)
+	if (!it->on)
 		return err_plain(-ENOENT, "iterator is not on a key");
-	c = &it->c[it->heap[0].cur];
-	*val = c->buf + c->items[c->pos].voff;
-	*vlen = c->items[c->pos].vlen;
+	*val = it->buf + it->items[it->pos].voff;
+	*vlen = it->items[it->pos].vlen;
 	return 0;
 }
 
@@ -639,20 +635,13 @@ int pmkv_scan(struct pmkv *kv, const void *start, size_t slen,
 	rc = pmkv_iter_new(kv, &it);
 	if (rc)
 		return rc;
-	if (end) {
-		it->end = malloc(elen);
-		if (!it->end) {
-			pmkv_iter_free(&it);
-			return pmkv_err(-ENOMEM, "no memory for the end key");
-		}
-		memcpy(it->end, end, elen);
-		it->elen = (uint32_t)elen;
-	}
-	for (rc = iter_seek(it, start, slen); rc == 0; rc = pmkv_iter_next(it)) {
-		const struct cursor *c = &it->c[it->heap[0].cur];
-		const struct item *item = &c->items[c->pos];
-		int stop = cb(c->buf + item->koff, item->klen,
-			      c->buf + item->voff, item->vlen, arg);
+	/* start >= end is an empty range here, not an error */
+	rc = bound_set(&it->hi, end, elen);
+	for (rc = rc ? rc : iter_seek(it, start, slen); rc == 0;
+	     rc = pmkv_iter_next(it)) {
+		const struct item *item = &it->items[it->pos];
+		int stop = cb(it->buf + item->koff, item->klen,
+			      it->buf + item->voff, item->vlen, arg);
 
 		if (stop) {
 			pmkv_iter_free(&it);
@@ -661,4 +650,78 @@ int pmkv_scan(struct pmkv *kv, const void *start, size_t slen,
 	}
 	pmkv_iter_free(&it);
 	return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * Count the live entries of the leaves from the one that holds start on,
+ * up to end. Each leaf is counted from one consistent copy; a leaf whose
+ * entry had to be compared with end by its record is counted again if it
+ * moved meanwhile. No record is read but at the end bound.
+ */
+int pmkv_count(struct pmkv *kv, const void *start, size_t slen,
+	       const void *end, size_t elen, uint64_t *count)
+{
+	struct key ks, ke;
+	struct isnap *s;
+	uint64_t total = 0;
+	int rc;
+
+	if (!kv || !count)
+		return pmkv_err(-EINVAL, "kv or count is NULL");
+	if (start && (rc = args_key(start, slen)))
+		return rc;
+	if (end && (rc = args_key(end, elen)))
+		return rc;
+	*count = 0;
+	if (start && end &&
+	    key_cmp_bytes(start, (uint32_t)slen, end, (uint32_t)elen) >= 0)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return pmkv_err(-ENOMEM, "no memory to count keys");
+	if (start)
+		key_make(&ks, start, slen);
+	if (end)
+		key_make(&ke, end, elen);
+	if (index_snap(&kv->index, start ? &ks : NULL, false, false, s)) {
+		free(s);
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: a key in the index cannot be read: its record was damaged since open",
+				kv->path);
+	}
+	for (bool first = true;; first = false) {
+		const void *leaf = s->leaf;
+		uint64_t n = 0;
+		bool done = false;
+
+		index_racy_begin();
+		for (uint32_t i = s->pos; i < s->n; i++) {
+			if (end && s->pfx[i] >= ke.prefix &&
+			    (s->pfx[i] > ke.prefix || index_snap_cmp(&kv->index, s, i, &ke) != -1)) {
+				done = true;
+				break;
+			}
+			n += IE_LIVE(s->e[i].off);
+		}
+		index_racy_end();
+		if (done && !isnap_valid(s)) {
+			/* the record compared may have moved: count it again */
+			if (first) {
+				if (index_snap(&kv->index, start ? &ks : NULL,
+					       false, false, s))
+					break;
+			} else {
+				s->next = leaf;
+				index_snap_next(&kv->index, s);
+			}
+			continue;
+		}
+		total += n;
+		if (done || !s->next)
+			break;
+		index_snap_next(&kv->index, s);
+	}
+	free(s);
+	*count = total;
+	return 0;
 }

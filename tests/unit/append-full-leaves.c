@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* append-full-leaves.c -- ascending and descending puts leave full leaves */
 /*
- * Proves, on the shards' trees of an open handle:
- *   - after N puts in ascending key order, every shard's tree has exactly
- *     ceil(n / BTREE_LEAF_CAP) leaves for its n keys: a leaf that overflows
+ * Proves, on the index of an open handle:
+ *   - after N puts in ascending key order, the index has exactly
+ *     ceil(n / INDEX_LEAF_CAP) leaves for its n keys: a leaf that overflows
  *     at the end of the tree keeps all its entries and the new key starts
  *     the next leaf (a middle split would leave them half full and need
  *     twice the leaves, and twice the DRAM a key);
@@ -21,7 +21,7 @@
 #include "t.h"
 #include "internal.h"
 
-#define N 200000U		/* ~6000 keys a shard: three levels */
+#define N 200000U		/* three levels */
 #define KLEN 16
 
 /* key i: big-endian i (8 bytes, so prefixes differ), then a fixed tail */
@@ -41,34 +41,20 @@ static uint64_t id_of(const uint8_t *k)
 	return i;
 }
 
-/* slack: leaves allowed above ceil(keys / BTREE_LEAF_CAP) in a shard */
+/* slack: leaves allowed above ceil(keys / INDEX_LEAF_CAP) */
 static void check_leaves(struct pmkv *kv, uint64_t want_keys, uint64_t slack)
 {
-	uint64_t total = 0;
+	struct index_shape sh;
+	uint64_t want;
 
-	for (unsigned s = 0; s < NSHARDS; s++) {
-		struct btree *t = &kv->shards[s].t;
-		struct bt_cursor c;
-		uint64_t keys = 0, leaves = 0, want;
-		void *last = NULL;
-
-		btree_seek(t, NULL, false, &c);
-		while (btree_cur(&c)) {
-			if (c.leaf != last)
-				leaves++;
-			last = c.leaf;
-			keys++;
-			btree_next(&c);
-		}
-		want = (keys + BTREE_LEAF_CAP - 1) / BTREE_LEAF_CAP;
-		if (leaves < want || leaves > want + slack)
-			T_FAIL("shard %u: %llu keys in %llu leaves, want %llu",
-			       s, (unsigned long long)keys,
-			       (unsigned long long)leaves,
-			       (unsigned long long)want);
-		total += keys;
-	}
-	T_ASSERT_EQ(total, want_keys);
+	index_shape(&kv->index, &sh);
+	want = (sh.entries + INDEX_LEAF_CAP - 1) / INDEX_LEAF_CAP;
+	if (sh.leaves < want || sh.leaves > want + slack)
+		T_FAIL("%llu keys in %llu leaves, want %llu",
+		       (unsigned long long)sh.entries,
+		       (unsigned long long)sh.leaves,
+		       (unsigned long long)want);
+	T_ASSERT_EQ(sh.entries, want_keys);
 }
 
 struct walk {

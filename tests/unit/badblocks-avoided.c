@@ -190,7 +190,7 @@ int main(void)
 	/* where things are, found with nothing bad yet */
 	kv = t_pool_open(path, PMKV_F_RDONLY);
 	key_make(&key, k, key_of(1500, k));
-	e = btree_find(&kv->shards[shard_of(&key)].t, &key);
+	e = index_find_quiet(&kv->index, &key);
 	T_ASSERT(e != NULL);
 	rec = IE_OFF(e);
 	for (uint32_t i = kv->nsegs_max; i-- > 0;)

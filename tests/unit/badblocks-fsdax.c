@@ -218,7 +218,7 @@ int main(void)
 		T_ASSERT_OK(pmkv_put(kv, k, key_of(i, k), v, VLEN));
 	}
 	key_make(&key, k, key_of(1500, k));
-	e = btree_find(&kv->shards[shard_of(&key)].t, &key);
+	e = index_find_quiet(&kv->index, &key);
 	T_ASSERT(e != NULL);
 	rec = IE_OFF(e);
 	T_ASSERT_OK(pmkv_close(&kv));

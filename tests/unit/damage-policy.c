@@ -116,7 +116,7 @@ static struct spot locate(const char *path, unsigned i)
 	char k[16];
 
 	key_make(&key, k, key_of(i, k));
-	e = btree_find(&kv->shards[shard_of(&key)].t, &key);
+	e = index_find_quiet(&kv->index, &key);
 	T_ASSERT(e != NULL);
 	s.rec = IE_OFF(e);
 	s.seg = kv->segs[e->seg]->off;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* get-during-splits.c -- gets without the lock while the trees change shape */
+/* get-during-splits.c -- gets without a lock while the index changes shape */
 /*
- * Gets and exists read the index without the shard's lock and check the
- * shard's sequence afterwards (design.md section 7). This drives them while
+ * Gets and exists read the index without a lock and check the leaf's
+ * version afterwards (design.md section 7). This drives them while
  * every way a tree changes is under way at once:
  *   - two growers insert new keys, one in ascending order with a long
  *     common prefix (so separators carry bytes beyond the first 8), one in

@@ -9,7 +9,7 @@
  * The cases are the library's own asserts, reached on purpose:
  *   - arena_free() of a size no arena class has (the arena's "cannot
  *     happen": before the assert it was silently ignored);
- *   - shard_write_unlock() outside a write section (an even sequence);
+ *   - index_unlock() of a leaf that is not locked (an even version);
  *   - commit_append() of more than commit_begin() reserved (a
  *     reservation must never pass the segment's end): the pool is
  *     reopened afterwards and holds what it held before;
@@ -58,14 +58,13 @@ static void case_arena(void *arg)
 	_exit(0);
 }
 
-static void case_shard(void *arg)
+static void case_unlock(void *arg)
 {
-	struct shard sh;
+	uint64_t leaf[128] = { 0 };	/* a version word of 0: unlocked */
+	struct ilock lk = { .leaf = leaf };
 
 	(void)arg;
-	memset(&sh, 0, sizeof(sh));
-	pthread_rwlock_init(&sh.lock, NULL);
-	shard_write_unlock(&sh);
+	index_unlock(&lk);
 	_exit(0);
 }
 
@@ -144,7 +143,7 @@ int main(void)
 	t_info("asserts are %s in this build", PMKV_ASSERTS ? "on" : "off");
 	expect("macro", case_macro, NULL, "count_and_fail()");
 	expect("arena", case_arena, NULL, "cl >= 0");
-	expect("shard", case_shard, NULL, "sh->seq & 1");
+	expect("unlock", case_unlock, NULL, "v & 1");
 
 	t_pool_tmp(path, sizeof(path), "invariant-abort");
 	kv = t_pool_create(path, 64 << 20);

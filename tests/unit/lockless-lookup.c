@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* lockless-lookup.c -- btree_find_racy() on quiet trees and on bad entries */
+/* lockless-lookup.c -- index_find_racy() on a quiet index and on bad entries */
 /*
- * Gets read the index without the shard's lock (design.md section 7).
+ * Gets read the index without a lock (design.md section 7).
  * get-during-splits runs them against writers; this checks, one thread
  * and deterministically:
- *   - on quiet trees three levels deep, with keys of 1 to 40 bytes that
+ *   - on a quiet index three levels deep, with keys of 1 to 40 bytes that
  *     share their first 8 bytes in long runs (separators then carry bytes
- *     of their own) and keys holding zero bytes, btree_find_racy() answers
- *     exactly as btree_find() for every key put and for absent neighbours;
+ *     of their own) and keys holding zero bytes, index_find_racy()
+ *     answers exactly as a locked lookup for every key put and for absent
+ *     neighbours;
  *   - an entry a torn read could produce -- an offset past the pool, one
- *     not 8-byte aligned (by 3, and by 4, where a 4-byte-aligned read of
+ *     not 8-byte aligned (by 5, and by 4, where a 4-byte-aligned read of
  *     the key length would look plausible), 0, or one whose "record" has
  *     a key length past any limit -- gives RACY_BAD and reads nothing
  *     out of bounds (ASan and valgrind run this program).
@@ -20,7 +21,7 @@
 #include "t.h"
 #include "internal.h"
 
-#define N 60000U		/* ~1900 keys a shard: three levels */
+#define N 60000U		/* three levels */
 
 /* key i: runs of 64 keys share 12 bytes; lengths 1 to 40 */
 static size_t key_of(unsigned i, uint8_t *k)
@@ -43,12 +44,13 @@ static size_t key_of(unsigned i, uint8_t *k)
 static bool same_answer(struct pmkv *kv, const uint8_t *kb, size_t klen)
 {
 	struct ientry got, *e;
+	struct iread rd;
 	struct key k;
 	int rc;
 
 	key_make(&k, kb, klen);
-	e = btree_find(&kv_shard(kv, &k)->t, &k);
-	rc = btree_find_racy(&kv_shard(kv, &k)->t, &k, &got);
+	e = index_find_quiet(&kv->index, &k);
+	rc = index_find_racy(&kv->index, &k, &got, &rd);
 	if (rc != (e != NULL))
 		T_FAIL("key \"%.*s\" (%zu bytes): racy find %d, locked find %s",
 		       (int)klen, (const char *)kb, klen, rc,
@@ -70,7 +72,8 @@ int main(void)
 	struct key k;
 	size_t klen, vlen;
 	unsigned i;
-	int height_max = 0;
+	struct index_shape shape;
+	struct iread rd;
 	uint64_t absent = 0;
 
 	t_seed();
@@ -83,10 +86,8 @@ int main(void)
 			continue;
 		T_FAIL("put %u: %s", i, pmkv_errormsg());
 	}
-	for (i = 0; i < NSHARDS; i++)
-		if (kv->shards[i].t.height > height_max)
-			height_max = kv->shards[i].t.height;
-	T_ASSERT(height_max >= 2);
+	index_shape(&kv->index, &shape);
+	T_ASSERT(shape.height >= 2);
 
 	/* 1. quiet trees: the same answers, present and absent */
 	for (i = 0; i < N; i++) {
@@ -107,23 +108,23 @@ int main(void)
 	memset(v, 0xff, sizeof(v));	/* a key length of 0xffffffff inside */
 	T_ASSERT_OK(pmkv_put(kv, "long-value", 10, v, sizeof(v)));
 	key_make(&k, "long-value", 10);
-	e = btree_find(&kv_shard(kv, &k)->t, &k);
+	e = index_find_quiet(&kv->index, &k);
 	T_ASSERT(e != NULL);
 	inside = IE_OFF(e) + sizeof(struct pmkv_record) + 16 + 1024;
 	klen = key_of(4242, kb);
 	key_make(&k, kb, klen);
-	e = btree_find(&kv_shard(kv, &k)->t, &k);
+	e = index_find_quiet(&kv->index, &k);
 	T_ASSERT(e != NULL);
 	saved = e->off;
-	limit = kv_shard(kv, &k)->t.limit;
+	limit = kv->index.limit;
 	{
 		const uint64_t bad[] = { limit, limit - 8, limit + 4096,
-					 UINT64_MAX - 7, 0, 8, saved + 3, saved + 4,
+					 UINT64_MAX - 7, 0, 8, saved + 5, saved + 4,
 					 inside };
 
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			e->off = bad[i];
-			T_ASSERT_EQ(btree_find_racy(&kv_shard(kv, &k)->t, &k, &got),
+			T_ASSERT_EQ(index_find_racy(&kv->index, &k, &got, &rd),
 				    RACY_BAD);
 		}
 	}

@@ -7,7 +7,7 @@
  * linked in statically) comes here first and can be refused, while ASan's
  * and valgrind's allocators still serve what is allowed. For a pool whose
  * keys share their first 8 bytes, so that rebuilding the index copies a
- * separator's bytes for most inner entries (btree_load()), it proves:
+ * separator's bytes for most inner entries (index_load()), it proves:
  *   - a normal open asks for heap memory (so this program reaches those
  *     paths at all) and finds every key;
  *   - with the k-th allocation and every later one refused, for each k
@@ -17,7 +17,7 @@
  *     sees that the half-built index is freed;
  *   - the next open recovers the same records and finds every key.
  * Before this program, a separator copy that malloc() refused during
- * btree_load() was a NULL dereference, and the inner nodes of a level
+ * index_load() (then btree_load()) was a NULL dereference, and the inner nodes of a level
  * built half way leaked.
  */
 #include <errno.h>

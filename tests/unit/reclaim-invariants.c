@@ -6,7 +6,7 @@
  * records (not only drop dead segments), passes check_run() after every
  * round and after every reopen: each record's key has an entry counting
  * exactly its records on media, entries name the newest record, segments'
- * live bytes and shards' key counts add up. Every key also holds what the
+ * live bytes and the index's key count add up. Every key also holds what the
  * model says. Keys share an 8-byte prefix ("key00000..."), so whole-key
  * comparisons and separators past the prefix are exercised too.
  */
