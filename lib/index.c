@@ -61,6 +61,8 @@ struct leaf {
 	struct ientry e[LEAF_CAP];
 };
 
+_Static_assert(sizeof(struct leaf) == INDEX_LEAF_BYTES, "index.h knows its size");
+
 /* a separator's bytes after its first 8; never changed once published */
 struct sep_rest {
 	uint32_t len;		/* klen - 8 */

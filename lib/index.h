@@ -40,6 +40,8 @@ struct ientry {
 #define IE_LIVE(off) (!((off) & IE_TOMB))
 
 #define INDEX_LEAF_CAP 32	/* entries a leaf holds */
+/* bytes of a leaf node: 24 of header, then prefixes and entries */
+#define INDEX_LEAF_BYTES (24 + INDEX_LEAF_CAP * (8 + 16))
 
 #define INDEX_STRIPES 8		/* live-key counters, apart so writers don't share */
 

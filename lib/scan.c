@@ -146,6 +146,8 @@ static int bound_cmp(const struct bound *b, const uint8_t *k, uint32_t len)
  * TLB reaches), while independent loads each walk the page table and
  * stay in flight together.
  */
+#define TOUCH_BYTES (3 * CACHELINE + CACHELINE)
+
 static void touch_records(const struct pmkv *kv, const struct isnap *s,
 			  uint32_t a, uint32_t z)
 {
@@ -155,12 +157,23 @@ static void touch_records(const struct pmkv *kv, const struct isnap *s,
 		uint64_t off = IE_OFF(&s->e[i]);
 		const volatile uint8_t *p = kv_ptr(kv, off);
 
-		if (off >= kv->index.limit - 3 * CACHELINE)
+		if (off >= kv->index.limit - TOUCH_BYTES)
 			continue;
-		/* header, key and the first of the value: most records */
-		sink += p[0] + p[CACHELINE] + p[2 * CACHELINE];
+		/* header, key and value of most records, where ever they start */
+		sink += p[0] + p[CACHELINE] + p[2 * CACHELINE] +
+			p[TOUCH_BYTES - 1];
 	}
 	(void)sink;
+}
+
+/*
+ * The leaf after s, which a walk forward copies next: a node of the
+ * index's arena, on huge pages, where prefetches are not dropped
+ */
+static void prefetch_leaf(const void *leaf)
+{
+	for (size_t i = 0; leaf && i < INDEX_LEAF_BYTES; i += CACHELINE)
+		__builtin_prefetch((const char *)leaf + i);
 }
 
 /* a known media error in the record at off: nothing of it is read */
@@ -275,6 +288,8 @@ static int copy_range(struct pmkv_iter *it, bool back, bool *edge)
 	 * seek that reads eleven keys waits for one round of misses, not four
 	 */
 	touch_records(it->kv, s, a, z);
+	if (!back)
+		prefetch_leaf(s->next);
 	for (j = 0; j < z - a && n < it->want && used < REFILL_BYTES; j++) {
 		uint32_t i = back ? z - 1 - j : a + j;
 		const struct bound *b = back ? &it->lo : &it->hi;
