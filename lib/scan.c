@@ -50,6 +50,7 @@
 struct item {
 	size_t koff, voff;	/* in buf */
 	uint32_t klen, vlen;
+	uint64_t vcsum;		/* the value's, from its header */
 };
 
 struct bound {
@@ -248,8 +249,15 @@ static const char *copy_record(struct pmkv_iter *it, const struct ientry *e,
 	memcpy(it->buf + *used, (const uint8_t *)r +
 	       (record_value_at(h.offset, h.klen, vlen) - h.offset), vlen);
 	*used += vlen;
-	/* the copy is what is handed out: its checksum, once */
-	if (rec_vcsum(it->buf + item->voff, vlen) != h.vcsum)
+	item->vcsum = h.vcsum;
+	return NULL;
+}
+
+/* the copy is what is handed out: its checksum, once */
+static const char *check_value(const struct pmkv_iter *it,
+			       const struct item *item)
+{
+	if (rec_vcsum(it->buf + item->voff, item->vlen) != item->vcsum)
 		return "its value fails its checksum";
 	return NULL;
 }
@@ -301,6 +309,15 @@ static int copy_range(struct pmkv_iter *it, bool back, bool *edge)
 		if (!IE_LIVE(s->e[i].off))
 			continue;
 		why = copy_record(it, &s->e[i], item, &used, &err);
+		/* a key past the bound ends the walk, whatever its value */
+		c = !why && b->p ? bound_cmp(b, it->buf + item->koff,
+					     item->klen) : 0;
+		if (!why && b->p && (back ? c < 0 : c >= 0)) {
+			*edge = true;
+			break;
+		}
+		if (!why)
+			why = check_value(it, item);
 		if (why) {
 			/* what was read holds only if the leaf did not move */
 			if (!isnap_valid(s))
@@ -314,11 +331,6 @@ static int copy_range(struct pmkv_iter *it, bool back, bool *edge)
 			return rec_damaged(it->kv->path,
 					   kv_ptr(it->kv, IE_OFF(&s->e[i])),
 					   IE_OFF(&s->e[i]), why);
-		}
-		c = b->p ? bound_cmp(b, it->buf + item->koff, item->klen) : 0;
-		if (b->p && (back ? c < 0 : c >= 0)) {
-			*edge = true;
-			break;
 		}
 		n++;
 	}
