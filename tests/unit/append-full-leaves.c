@@ -121,13 +121,13 @@ int main(void)
 	for (uint64_t i = 0; i < N; i++)
 		put(kv, base + 2 * i);
 	check_leaves(kv, N, 0);
-	t_info("%u ascending puts: every shard's leaves are full", N);
+	t_info("%u ascending puts: every leaf is full", N);
 
 	/* ids below base, descending */
 	for (uint64_t i = base; i-- > 0;)
 		put(kv, i);
 	check_leaves(kv, N + base, 1);
-	t_info("%llu descending puts below them: leaves full but one a shard",
+	t_info("%llu descending puts below them: leaves full but one",
 	       (unsigned long long)base);
 
 	/* odd ids between them, in random order */

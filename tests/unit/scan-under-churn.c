@@ -10,10 +10,9 @@
  *     seeks followed by nexts from random places, present or not;
  *   - the writers really split leaves under the walks (their inserts are
  *     counted), so the iterator's refills had to seek again.
- * Keys are 9 bytes and come in groups of 4 that share their first 8: the
- * groups spread over the index's shards, so the merge must order keys of
- * equal 8-byte prefix coming from different shards. Even-numbered keys
- * are stable, odd-numbered ones churn.
+ * Keys are 9 bytes and come in groups of 4 that share their first 8, so
+ * leaves and separators must order keys of equal 8-byte prefix by their
+ * last byte. Even-numbered keys are stable, odd-numbered ones churn.
  */
 #include <errno.h>
 #include <pthread.h>
