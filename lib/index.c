@@ -976,6 +976,21 @@ int index_snap(const struct index *t, const struct key *k, bool strict,
 	return rc;
 }
 
+uint32_t index_leaf_hint(const void *leaf, uint64_t *offs, uint32_t max)
+{
+	const struct leaf *l = leaf;
+	uint32_t n;
+
+	index_racy_begin();
+	n = LOAD(l->n);
+	if (n > max)
+		n = max;
+	for (uint32_t i = 0; i < n; i++)
+		offs[i] = LOAD(l->e[i].off) & ~(IE_TOMB | IE_HOLD);
+	index_racy_end();
+	return n;
+}
+
 int index_snap_next(const struct index *t, struct isnap *s)
 {
 	const struct leaf *l = s->next;

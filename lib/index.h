@@ -140,6 +140,11 @@ struct isnap {
 #define INDEX_DAMAGED (-3)
 int index_snap(const struct index *t, const struct key *k, bool strict,
 	       bool below, struct isnap *s);
+/*
+ * The record offsets of up to max entries of a leaf, read without a lock
+ * and not checked: a hint of what to fetch next, nothing to trust
+ */
+uint32_t index_leaf_hint(const void *leaf, uint64_t *offs, uint32_t max);
 /* copy the leaf after s (s->next, not NULL), all of it, pos 0 */
 int index_snap_next(const struct index *t, struct isnap *s);
 static inline bool isnap_valid(const struct isnap *s)

@@ -66,6 +66,7 @@ struct pmkv_iter {
 	enum dir dir;		/* which way its entries are being copied */
 	uint32_t at;		/* forward: entries [at, n) are left; back: [0, at) */
 	uint32_t want;		/* records the next refill copies */
+	const void *touched;	/* the leaf whose records touch_next() asked for */
 	uint8_t *from;		/* the key a refill starts from, PMKV_KEY_MAX */
 	uint32_t from_len;
 	uint8_t *buf;		/* records copied */
@@ -149,21 +150,46 @@ static int bound_cmp(const struct bound *b, const uint8_t *k, uint32_t len)
  */
 #define TOUCH_BYTES (3 * CACHELINE + CACHELINE)
 
+static unsigned touch(const struct pmkv *kv, uint64_t off)
+{
+	const volatile uint8_t *p = kv_ptr(kv, off);
+
+	if (off < sizeof(struct pmkv_record) ||
+	    off >= kv->index.limit - TOUCH_BYTES)
+		return 0;
+	/* header, key and value of most records, where ever they start */
+	return p[0] + p[CACHELINE] + p[2 * CACHELINE] + p[TOUCH_BYTES - 1];
+}
+
 static void touch_records(const struct pmkv *kv, const struct isnap *s,
 			  uint32_t a, uint32_t z)
 {
 	unsigned sink = 0;
 
-	for (uint32_t i = a; i < z; i++) {
-		uint64_t off = IE_OFF(&s->e[i]);
-		const volatile uint8_t *p = kv_ptr(kv, off);
+	for (uint32_t i = a; i < z; i++)
+		sink += touch(kv, IE_OFF(&s->e[i]));
+	(void)sink;
+}
 
-		if (off >= kv->index.limit - TOUCH_BYTES)
-			continue;
-		/* header, key and value of most records, where ever they start */
-		sink += p[0] + p[CACHELINE] + p[2 * CACHELINE] +
-			p[TOUCH_BYTES - 1];
-	}
+/*
+ * Walking forward, the records of the next leaf too, once a leaf: their
+ * misses overlap this leaf's, so that a seek followed by a few nexts
+ * waits for one round of misses even when it crosses into the next leaf,
+ * and a long walk has the next leaf's records on the way while it copies
+ * this one's. What the leaf held is only a hint here; the copy checks.
+ */
+static void touch_next(struct pmkv_iter *it)
+{
+	uint64_t offs[INDEX_LEAF_CAP];
+	unsigned sink = 0;
+	uint32_t n;
+
+	if (!it->s.next || it->touched == it->s.next)
+		return;
+	it->touched = it->s.next;
+	n = index_leaf_hint(it->s.next, offs, INDEX_LEAF_CAP);
+	for (uint32_t i = 0; i < n; i++)
+		sink += touch(it->kv, offs[i]);
 	(void)sink;
 }
 
@@ -295,9 +321,11 @@ static int copy_range(struct pmkv_iter *it, bool back, bool *edge)
 	 * every record left in the leaf, for this refill and the next: the
 	 * seek that reads eleven keys waits for one round of misses, not four
 	 */
-	touch_records(it->kv, s, a, z);
 	if (!back)
 		prefetch_leaf(s->next);
+	touch_records(it->kv, s, a, z);
+	if (!back)
+		touch_next(it);
 	for (j = 0; j < z - a && n < it->want && used < REFILL_BYTES; j++) {
 		uint32_t i = back ? z - 1 - j : a + j;
 		const struct bound *b = back ? &it->lo : &it->hi;
@@ -495,7 +523,7 @@ static int iter_seek_for_prev(struct pmkv_iter *it, const void *key,
 	int rc;
 
 	it->on = false;
-	if (it->hi.p && (!key || bound_cmp(&it->hi, key, (uint32_t)klen) <= 0)) {
+	if (it->hi.p && (!key || bound_cmp(&it->hi, key, (uint32_t)klen) >= 0)) {
 		key = it->hi.p;
 		klen = it->hi.len;
 		strict = true;
@@ -704,33 +732,44 @@ int pmkv_count(struct pmkv *kv, const void *start, size_t slen,
 	    key_cmp_bytes(start, (uint32_t)slen, end, (uint32_t)elen) >= 0)
 		return 0;
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (s)
+		s->fence = malloc(PMKV_KEY_MAX);
+	if (!s || !s->fence) {
+		free(s);
 		return pmkv_err(-ENOMEM, "no memory to count keys");
+	}
 	if (start)
 		key_make(&ks, start, slen);
 	if (end)
 		key_make(&ke, end, elen);
 	if (index_snap(&kv->index, start ? &ks : NULL, false, false, s)) {
-		free(s);
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: a key in the index cannot be read: its record was damaged since open",
-				kv->path);
+		rc = -EIO;
+		goto out;
 	}
 	for (bool first = true;; first = false) {
 		const void *leaf = s->leaf;
 		uint64_t n = 0;
-		bool done = false;
+		bool done = false, bad = false;
 
 		index_racy_begin();
 		for (uint32_t i = s->pos; i < s->n; i++) {
-			if (end && s->pfx[i] >= ke.prefix &&
-			    (s->pfx[i] > ke.prefix || index_snap_cmp(&kv->index, s, i, &ke) != -1)) {
+			int c = end && s->pfx[i] == ke.prefix ?
+				index_snap_cmp(&kv->index, s, i, &ke) : 0;
+
+			bad |= c == RACY_BAD;
+			if (end && (s->pfx[i] > ke.prefix || c == 1 || c == 0 ||
+				    c == RACY_BAD)) {
 				done = true;
 				break;
 			}
 			n += IE_LIVE(s->e[i].off);
 		}
 		index_racy_end();
+		if (bad && isnap_valid(s)) {
+			/* a quiet leaf, and still a key that cannot be read */
+			rc = -EIO;
+			goto out;
+		}
 		if (done && !isnap_valid(s)) {
 			/* the record compared may have moved: count it again */
 			if (first) {
@@ -748,7 +787,14 @@ int pmkv_count(struct pmkv *kv, const void *start, size_t slen,
 			break;
 		index_snap_next(&kv->index, s);
 	}
-	free(s);
 	*count = total;
+	rc = 0;
+out:
+	free(s->fence);
+	free(s);
+	if (rc)
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: a key in the index cannot be read: its record was damaged since open",
+				kv->path);
 	return 0;
 }

@@ -395,7 +395,8 @@ int pmkv_iter_prev(struct pmkv_iter *it);
  * its cost is that of walking the range's index entries, not its values.
  * Exact while writers are quiet; under concurrent writes every key
  * present for the whole call is counted once and no other key more than
- * once. Returns 0, -EINVAL.
+ * once. Returns 0 (a count of 0 when start >= end), -EINVAL, -ENOMEM, or
+ * PMKV_E_CORRUPT when a key it must compare was damaged since open.
  */
 int pmkv_count(struct pmkv *kv, const void *start, size_t slen,
 	       const void *end, size_t elen, uint64_t *count);
