@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* cmd-scan.c -- pmkv-cli scan: keys and values in key order */
+/* cmd-scan.c -- pmkv-cli scan: keys and values in key order, or a count */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,7 +12,8 @@
 #include "util.h"
 
 static const char usage[] =
-	"scan <path> [--start=<key>] [--end=<key>] [--limit=<n>] [--json]";
+	"scan <path> [--start=<key>] [--end=<key>] [--limit=<n>] [--reverse] "
+	"[--count] [--json]";
 
 struct scan_out {
 	bool json;
@@ -50,23 +51,107 @@ static int print_record(const void *key, size_t klen, const void *val,
 	return o->limit && o->count >= o->limit ? SCAN_LIMIT : 0;
 }
 
+/*
+ * [start, end) from its last key down, through an iterator bounded by
+ * the range. Returns as pmkv_scan() with print_record.
+ */
+static int scan_reverse(struct pmkv *kv, const char *start, const char *end,
+			struct scan_out *out)
+{
+	struct pmkv_iter *it;
+	const void *k, *v;
+	size_t klen, vlen;
+	int rc;
+
+	/* an empty range, as pmkv_scan() takes it; set_bounds refuses it */
+	if (start && end && strcmp(start, end) >= 0)
+		return 0;
+	rc = pmkv_iter_new(kv, &it);
+	if (rc)
+		return rc;
+	rc = pmkv_iter_set_bounds(it, start, start ? strlen(start) : 0, end,
+				  end ? strlen(end) : 0);
+	for (rc = rc ? rc : pmkv_iter_seek_last(it); rc == 0;
+	     rc = pmkv_iter_prev(it)) {
+		/* neither fails on an iterator that is on a key */
+		pmkv_iter_key(it, &k, &klen);
+		pmkv_iter_value(it, &v, &vlen);
+		rc = print_record(k, klen, v, vlen, out);
+		if (rc)
+			break;
+	}
+	pmkv_iter_free(&it);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* the number of keys in [start, end): a number, or a JSON object */
+static int print_count(const char *cmd, const char *path, struct pmkv *kv,
+		       const char *start, const char *end, bool json)
+{
+	struct json_object *o;
+	uint64_t n;
+	int rc;
+
+	rc = pmkv_count(kv, start, start ? strlen(start) : 0, end,
+			end ? strlen(end) : 0, &n);
+	if (rc)
+		return util_err(cmd, path, rc, "count");
+	if (!json) {
+		printf("%" PRIu64 "\n", n);
+		return CLI_OK;
+	}
+	o = count_to_json(start, end, n);
+	json_print(stdout, o);
+	json_object_put(o);
+	return CLI_OK;
+}
+
+/* the records of [start, end), in either order */
+static int print_records(const char *cmd, const char *path, struct pmkv *kv,
+			 const char *start, const char *end, bool reverse,
+			 struct scan_out *out)
+{
+	int rc;
+
+	if (out->json)
+		fputs("[\n", stdout);
+	if (reverse)
+		rc = scan_reverse(kv, start, end, out);
+	else
+		rc = pmkv_scan(kv, start, start ? strlen(start) : 0, end,
+			       end ? strlen(end) : 0, print_record, out);
+	if (rc == SCAN_LIMIT)
+		rc = 0;
+	if (rc == SCAN_EIO)
+		return CLI_FAIL;	/* util_close_stdout() says why */
+	if (rc)
+		return util_err(cmd, path, rc, "scan after %" PRIu64 " records",
+				out->count);
+	if (out->json)
+		fputs(out->count ? "\n]\n" : "]\n", stdout);
+	return CLI_OK;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "start", required_argument, NULL, 's' },
 		{ "end", required_argument, NULL, 'e' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "count", no_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0], *path, *start = NULL, *end = NULL;
+	bool reverse = false, count = false;
 	struct scan_out out = { 0 };
 	struct pmkv *kv = NULL;
 	int c, rc;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":s:e:n:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:e:n:rcjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			/* keys are never empty: "" means from the first key */
@@ -81,6 +166,12 @@ int cmd_scan(int argc, char **argv)
 					"bad --limit '%s': a number of records, at least 1",
 					optarg);
 			break;
+		case 'r':
+			reverse = true;
+			break;
+		case 'c':
+			count = true;
+			break;
 		case 'j':
 			out.json = true;
 			break;
@@ -94,24 +185,19 @@ int cmd_scan(int argc, char **argv)
 	if (argc - optind != 1)
 		return util_usage_err(cmd, usage, argc - optind ?
 				      "too many arguments" : "no path given");
+	/* a count has no order and no records to limit */
+	if (count && (reverse || out.limit))
+		return util_usage_err(cmd, usage, "--count takes no %s",
+				      reverse ? "--reverse" : "--limit");
 	path = argv[optind];
 
 	rc = util_open(cmd, path, PMKV_F_RDONLY, 0, &kv);
 	if (rc)
 		return rc;
-	if (out.json)
-		fputs("[\n", stdout);
-	rc = pmkv_scan(kv, start, start ? strlen(start) : 0, end,
-		       end ? strlen(end) : 0, print_record, &out);
-	if (rc == SCAN_LIMIT)
-		rc = 0;
-	if (rc == SCAN_EIO)
-		rc = util_close_stdout(cmd, CLI_FAIL);
-	else if (rc)
-		rc = util_err(cmd, path, rc, "scan after %" PRIu64 " records",
-			      out.count);
-	else if (out.json)
-		fputs(out.count ? "\n]\n" : "]\n", stdout);
+	if (count)
+		rc = print_count(cmd, path, kv, start, end, out.json);
+	else
+		rc = print_records(cmd, path, kv, start, end, reverse, &out);
 	pmkv_close(&kv);
 	return util_close_stdout(cmd, rc);
 }

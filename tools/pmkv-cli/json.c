@@ -129,6 +129,17 @@ struct json_object *record_to_json(const void *key, size_t klen,
 	return o;
 }
 
+struct json_object *count_to_json(const char *start, const char *end,
+				  uint64_t count)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "start", start ? escaped(start, strlen(start)) : NULL);
+	add(o, "end", end ? escaped(end, strlen(end)) : NULL);
+	add(o, "count", json_object_new_uint64(count));
+	return o;
+}
+
 static struct json_object *uuid_to_json(const uint8_t uuid[16])
 {
 	static const uint8_t zero[16];

@@ -42,6 +42,13 @@ struct json_object *record_to_json(const void *key, size_t klen,
 				   const void *val, size_t vlen);
 
 /*
+ * what scan --count found: the range as given (escaped as util_escape()
+ * does; null for a bound not given) and the number of keys in it
+ */
+struct json_object *count_to_json(const char *start, const char *end,
+				  uint64_t count);
+
+/*
  * what a backup, restore or verify did: the paths named on the command
  * line (what is "backup", "restore" or "verify"; pool and base may be
  * NULL and are then left out, except base for a backup, which is null

@@ -19,7 +19,7 @@ static const struct cmd {
 	{ "put", cmd_put, "insert or overwrite a key, its value given or in a file" },
 	{ "get", cmd_get, "print a key's value, or write it to a file" },
 	{ "delete", cmd_delete, "remove a key" },
-	{ "scan", cmd_scan, "list keys and values in key order" },
+	{ "scan", cmd_scan, "list keys and values in key order, either way, or count them" },
 	{ "salvage", cmd_salvage, "copy what a damaged pool holds to a new pool" },
 	{ "backup", cmd_backup, "copy a pool into a backup file, whole or incremental" },
 	{ "restore", cmd_restore, "make a new pool from a backup" },
