@@ -753,12 +753,17 @@ int pmkv_count(struct pmkv *kv, const void *start, size_t slen,
 
 		index_racy_begin();
 		for (uint32_t i = s->pos; i < s->n; i++) {
-			int c = end && s->pfx[i] == ke.prefix ?
-				index_snap_cmp(&kv->index, s, i, &ke) : 0;
+			bool past = false;
 
-			bad |= c == RACY_BAD;
-			if (end && (s->pfx[i] > ke.prefix || c == 1 || c == 0 ||
-				    c == RACY_BAD)) {
+			if (end && s->pfx[i] > ke.prefix) {
+				past = true;
+			} else if (end && s->pfx[i] == ke.prefix) {
+				int c = index_snap_cmp(&kv->index, s, i, &ke);
+
+				bad = c == RACY_BAD;
+				past = bad || c >= 0;
+			}
+			if (past) {
 				done = true;
 				break;
 			}
