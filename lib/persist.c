@@ -15,6 +15,7 @@
 #include <libpmem.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -40,10 +41,45 @@ static void pmem_fence(struct persist_ctx *c)
 	c->fences++;
 }
 
+/*
+ * The pool's file takes the bytes: pwritev() until all are written, false
+ * on an error or a write that stopped short (then the caller copies all
+ * of them through the mapping, the same bytes again where some landed)
+ */
+static bool file_write(struct persist_ctx *c, void *dst,
+		       const struct iovec *iov, int iovcnt, size_t n)
+{
+	off_t at = (const uint8_t *)dst - c->file_base;
+	ssize_t got;
+
+	if (!c->file_base)
+		return false;
+	do
+		got = pwritev(c->file_fd, iov, iovcnt, at);
+	while (got < 0 && errno == EINTR);
+	return got == (ssize_t)n;
+}
+
+/*
+ * Only pmem forced on a file that is not DAX gets here (pool.c): the
+ * page cache is the medium, and the kernel's copy has put the bytes
+ * there. A flush through the mapping would fault in the pages the write
+ * went around, for nothing.
+ */
+static bool pmem_write(struct persist_ctx *c, void *dst,
+		       const struct iovec *iov, int iovcnt, size_t n)
+{
+	if (!file_write(c, dst, iov, iovcnt, n))
+		return false;
+	c->flushed_bytes += n;
+	return true;
+}
+
 const struct persist_ops persist_pmem = {
 	.copy = pmem_copy,
 	.flush = pmem_flush_range,
 	.fence = pmem_fence,
+	.write = pmem_write,
 	.name = "pmem (flush + drain)",
 };
 
@@ -97,12 +133,50 @@ static void msync_fence(struct persist_ctx *c)
 	msync_pending(c);
 }
 
+/* the fence msyncs the range: that writes back what pwritev() dirtied */
+static bool msync_write(struct persist_ctx *c, void *dst,
+			const struct iovec *iov, int iovcnt, size_t n)
+{
+	if (!file_write(c, dst, iov, iovcnt, n))
+		return false;
+	msync_flush_range(c, dst, n);
+	return true;
+}
+
 const struct persist_ops persist_msync = {
 	.copy = msync_copy,
 	.flush = msync_flush_range,
 	.fence = msync_fence,
+	.write = msync_write,
 	.name = "msync (page cache)",
 };
+
+void persist_file_attach(struct persist_ctx *c, int fd, const void *base)
+{
+	c->file_fd = fd;
+	c->file_base = base;
+}
+
+bool persist_file_read(const struct persist_ctx *c, void *buf,
+		       const void *src, size_t n)
+{
+	off_t at = (const uint8_t *)src - c->file_base;
+	size_t done = 0;
+
+	if (!c->file_base)
+		return false;
+	while (done < n) {
+		ssize_t got = pread(c->file_fd, (uint8_t *)buf + done, n - done,
+				    at + (off_t)done);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return false;
+		done += (size_t)got;
+	}
+	return true;
+}
 
 int persist_check(struct pmkv *kv, struct persist_ctx *pc)
 {

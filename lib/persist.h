@@ -3,8 +3,11 @@
 #ifndef PMKV_PERSIST_H
 #define PMKV_PERSIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct iovec;
 
 /*
  * Per-writer persistence state: counters, and for the msync strategy the
@@ -16,6 +19,13 @@ struct persist_ctx {
 	uint64_t flushed_bytes;
 	uintptr_t lo, hi;	/* msync: pending range, lo == hi when none */
 	int error;		/* errno of a failed msync, until persist_check() */
+	/*
+	 * A pool in a page-cache file (not DAX): large records are written
+	 * with pwritev() on file_fd, at their offset from file_base, the
+	 * mapping. NULL when there is none (DAX, read-only, crash tests).
+	 */
+	const uint8_t *file_base;
+	int file_fd;
 };
 
 struct persist_ops {
@@ -25,6 +35,13 @@ struct persist_ops {
 	void (*flush)(struct persist_ctx *c, const void *p, size_t n);
 	/* everything copied or flushed through c before is durable after */
 	void (*fence)(struct persist_ctx *c);
+	/*
+	 * copy n bytes, gathered from iov, to pmem at dst through the file
+	 * (c->file_base set); no fence. false when the file would not take
+	 * them all: the caller copies them through the mapping then.
+	 */
+	bool (*write)(struct persist_ctx *c, void *dst, const struct iovec *iov,
+		      int iovcnt, size_t n);
 	const char *name;
 };
 
@@ -39,6 +56,26 @@ static inline void persist_range(const struct persist_ops *ops,
 	ops->flush(c, p, n);
 	ops->fence(c);
 }
+
+/*
+ * Records this long go through the file when there is one: the kernel's
+ * copy into the page cache needs no page of the mapping, and on a
+ * hypervisor that shadows page tables the first store to a page costs
+ * 10 us, 160 us for the 16 fresh pages of a 64 KiB value, against 10 us
+ * for a pwrite() of it (doc/benchmarks.md, "Large values").
+ */
+#define PERSIST_FILE_MIN (16U << 10)
+
+/* write large records through fd (a page-cache file mapped at base) */
+void persist_file_attach(struct persist_ctx *c, int fd, const void *base);
+
+/*
+ * Read n bytes of the pool at src into buf through the file, when c has
+ * one: false when it has not or the read came short (the caller copies
+ * from the mapping). Like a write, it needs no page of the mapping.
+ */
+bool persist_file_read(const struct persist_ctx *c, void *buf,
+		       const void *src, size_t n);
 
 /*
  * After a fence: a failed msync means the medium may not have what was

@@ -748,12 +748,51 @@ static int map_pool(struct pmkv *kv, const char *path, uint64_t size)
 	return 0;
 }
 
+static void file_attach_all(struct pmkv *kv, int fd, const void *base)
+{
+	persist_file_attach(&kv->misc_pc, fd, base);
+	persist_file_attach(&kv->gcw.pc, fd, base);
+	for (int i = 0; i < NWRITERS; i++)
+		persist_file_attach(&kv->writers[i].pc, fd, base);
+}
+
+/*
+ * A writable pool in a file that is not DAX lives in the page cache:
+ * large records go there by pwritev() (persist.h, PERSIST_FILE_MIN).
+ * Best effort: without the descriptor they are copied through the
+ * mapping. The crash-test build records what reaches the pool through
+ * libpmem's calls only, so there every record takes the mapping.
+ */
+static void file_attach(struct pmkv *kv, const char *path)
+{
+	int fd;
+
+	if (PMKV_CRASH_TEST || kv->rdonly || kv->media != PMKV_MEDIA_FILE)
+		return;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		log_info("%s: no descriptor to write large records with (%s): they go through the mapping",
+			 path, strerror(errno));
+		return;
+	}
+	file_attach_all(kv, fd, kv->base);
+}
+
+static void file_detach(struct pmkv *kv)
+{
+	if (!kv->misc_pc.file_base)
+		return;
+	close(kv->misc_pc.file_fd);
+	file_attach_all(kv, -1, NULL);
+}
+
 /*
  * libpmem remembers the DAX ranges pmem_map_file() mapped: a munmap()
  * behind its back makes the next pmem_map_file() of them fail
  */
 static void unmap_pool(struct pmkv *kv)
 {
+	file_detach(kv);
 	if (kv->base && kv->map_pmem)
 		pmem_unmap(kv->base, kv->map_len);
 	else if (kv->base)
@@ -939,6 +978,7 @@ int pool_open(struct pmkv *kv, const char *path, const struct pmkv_config *cfg)
 		rc = pool_media(kv, devdax, size);
 	if (rc)
 		goto err_unmap;
+	file_attach(kv, path);
 	return 0;
 
 err_unmap:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* record.c -- encoding, checksumming and validating log records */
 #include <string.h>
+#include <sys/uio.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -124,6 +125,32 @@ int rec_damaged(const char *path, const struct pmkv_record *r, uint64_t off,
 			path, (unsigned long long)off, r->klen, rec_vlen(r), what);
 }
 
+/* the zeros of a record: before a page-aligned value, and after it */
+static const uint8_t zero_page[PMKV_SLOT_ALIGN];
+
+/*
+ * The whole record in one write to the pool's file, when pc has one: the
+ * same bytes as the copies below, header first. false when it did not
+ * go that way.
+ */
+static bool rec_write_file(const struct persist_ops *ops,
+			   struct persist_ctx *pc, uint8_t *d,
+			   const struct pmkv_record *hdr, const void *key,
+			   const void *val, uint64_t voff)
+{
+	uint32_t vlen = hdr->vlen_flags & PMKV_REC_VLEN_MASK;
+	uint64_t size = rec_size(hdr);
+	struct iovec iov[5] = {
+		{ (void *)hdr, sizeof(*hdr) },
+		{ (void *)key, hdr->klen },
+		{ (void *)zero_page, voff - sizeof(*hdr) - hdr->klen },
+		{ (void *)val, vlen },
+		{ (void *)zero_page, size - voff - vlen },
+	};
+
+	return pc->file_base && ops->write(pc, d, iov, 5, size);
+}
+
 void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 	       void *dst, const struct pmkv_record *hdr, const void *key,
 	       const void *val)
@@ -147,13 +174,14 @@ void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 		ops->copy(pc, d, small, size);
 		return;
 	}
+	if (size >= PERSIST_FILE_MIN && val && rec_write_file(ops, pc, d, hdr,
+							      key, val, voff))
+		return;
 	ops->copy(pc, d, hdr, sizeof(*hdr));
 	ops->copy(pc, d + sizeof(*hdr), key, hdr->klen);
 	if (voff > sizeof(*hdr) + hdr->klen) {
 		/* the gap before a page-aligned value: zeros, as format.md says */
-		static const uint8_t zero[PMKV_SLOT_ALIGN];
-
-		ops->copy(pc, d + sizeof(*hdr) + hdr->klen, zero,
+		ops->copy(pc, d + sizeof(*hdr) + hdr->klen, zero_page,
 			  voff - sizeof(*hdr) - hdr->klen);
 	}
 	/* val NULL: the value was stored in place (commit_append_filled) */
@@ -162,9 +190,6 @@ void rec_write(const struct persist_ops *ops, struct persist_ctx *pc,
 	else if (vlen)
 		ops->flush(pc, d + voff, vlen);
 	tail = size - voff - vlen;
-	if (tail) {
-		static const uint8_t zero[PMKV_REC_ALIGN];
-
-		ops->copy(pc, d + size - tail, zero, tail);
-	}
+	if (tail)
+		ops->copy(pc, d + size - tail, zero_page, tail);
 }
