@@ -39,8 +39,12 @@ enum room {
 
 int segment_table_init(struct pmkv *kv);
 void segment_table_fini(struct pmkv *kv);
-/* a new open segment of size bytes; -ENOSPC (no message) when full */
-int segment_alloc(struct pmkv *kv, uint64_t size, struct seg **out);
+/*
+ * a new open segment of size bytes, its pages touched ahead by the warmer
+ * if warm; -ENOSPC (no message) when full
+ */
+int segment_alloc(struct pmkv *kv, uint64_t size, bool warm,
+		  struct seg **out);
 void segment_free(struct pmkv *kv, struct seg *s);
 /*
  * At open: the segments of the slot table, each checked against its
@@ -69,17 +73,27 @@ void segment_set_reclaim(struct pmkv *kv, struct persist_ctx *pc,
  */
 int segment_room_slow(struct pmkv *kv, struct writer *w, uint64_t n,
 		      enum room how, struct seg **out);
+/*
+ * A record of n bytes that goes through the pool's file (record.c) is
+ * about to be appended to s: the warmer reads its first page, where
+ * every get of it starts, while the writer writes
+ */
+void segment_touch_ahead(struct pmkv *kv, struct seg *s);
+
 static inline int segment_room(struct pmkv *kv, struct writer *w, uint64_t n,
 			       enum room how, struct seg **out)
 {
 	struct seg *s = w->seg;
+	int rc = 0;
 
 	/* w->seg is a regular segment: n fits it only if n fits its payload */
-	if (__builtin_expect(s && s->used + n <= s->size, 1)) {
+	if (__builtin_expect(s && s->used + n <= s->size, 1))
 		*out = s;
-		return 0;
-	}
-	return segment_room_slow(kv, w, n, how, out);
+	else
+		rc = segment_room_slow(kv, w, n, how, out);
+	if (n >= PERSIST_FILE_MIN && w->pc.file_base && rc == 0)
+		segment_touch_ahead(kv, *out);
+	return rc;
 }
 /* no writer appends to s from now on: reclamation may take it */
 static inline void segment_close(struct seg *s)

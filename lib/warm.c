@@ -66,10 +66,12 @@ static inline void touch(const uint8_t *p)
 static void warm_range(const uint8_t *p, uint64_t n)
 {
 	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	uintptr_t first = (uintptr_t)p & ~(pg - 1);
 
 	warm_populate((void *)p, n);
-	for (uint64_t off = 0; off < n; off += pg)
-		touch(p + off);
+	/* every page [p, p + n) reaches, the first one too */
+	for (uintptr_t a = first; a < (uintptr_t)p + n; a += pg)
+		touch(a < (uintptr_t)p ? p : (const uint8_t *)a);
 }
 
 static void *warm_main(void *arg)
@@ -125,7 +127,7 @@ void warm_stop(struct warmer *w)
 	w->running = false;
 }
 
-void warm_add(struct warmer *w, void *p, uint64_t n)
+static bool warm_queue(struct warmer *w, void *p, uint64_t n)
 {
 	bool queued = false;
 
@@ -140,7 +142,17 @@ void warm_add(struct warmer *w, void *p, uint64_t n)
 		}
 		pthread_mutex_unlock(&w->lock);
 	}
+	return queued;
+}
+
+void warm_add(struct warmer *w, void *p, uint64_t n)
+{
 	/* no thread, or it is far behind: at least spare the page faults */
-	if (!queued)
+	if (!warm_queue(w, p, n))
 		warm_populate(p, n);
+}
+
+void warm_hint(struct warmer *w, void *p, uint64_t n)
+{
+	(void)warm_queue(w, p, n);
 }

@@ -25,6 +25,11 @@ int warm_start(struct warmer *w);
 void warm_stop(struct warmer *w);
 /* populate [p, p + n) and touch its pages, in the background if possible */
 void warm_add(struct warmer *w, void *p, uint64_t n);
+/*
+ * touch the pages of [p, p + n) in the background, if the thread runs
+ * and has room in its queue; nothing otherwise
+ */
+void warm_hint(struct warmer *w, void *p, uint64_t n);
 void warm_populate(void *addr, uint64_t size);
 /*
  * The whole pages inside [addr, addr + size): [*lo, *hi), false when there
