@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <libpmem.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -157,25 +159,78 @@ void persist_file_attach(struct persist_ctx *c, int fd, const void *base)
 	c->file_base = base;
 }
 
-bool persist_file_read(const struct persist_ctx *c, void *buf,
-		       const void *src, size_t n)
+/* the calling thread's buffer for persist_file_read(), freed at its exit */
+struct read_buf {
+	void *p;
+	size_t n;
+};
+
+static pthread_key_t read_buf_key;
+static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
+static bool read_buf_ok;
+
+static void read_buf_free(void *arg)
+{
+	struct read_buf *b = arg;
+
+	free(b->p);
+	free(b);
+}
+
+static void read_buf_init(void)
+{
+	read_buf_ok = pthread_key_create(&read_buf_key, read_buf_free) == 0;
+}
+
+static void *read_buf(size_t n)
+{
+	struct read_buf *b;
+	void *p;
+
+	pthread_once(&read_buf_once, read_buf_init);
+	if (!read_buf_ok)
+		return NULL;
+	b = pthread_getspecific(read_buf_key);
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b || pthread_setspecific(read_buf_key, b)) {
+			free(b);
+			return NULL;
+		}
+	}
+	if (b->n < n) {
+		p = realloc(b->p, n);
+		if (!p)
+			return NULL;
+		b->p = p;
+		b->n = n;
+	}
+	return b->p;
+}
+
+const void *persist_file_read(const struct persist_ctx *c, const void *src,
+			      size_t n)
 {
 	off_t at = (const uint8_t *)src - c->file_base;
 	size_t done = 0;
+	uint8_t *buf;
 
-	if (!c->file_base)
-		return false;
+	if (!c->file_base || n > PERSIST_READ_MAX)
+		return NULL;
+	buf = read_buf(n);
+	if (!buf)
+		return NULL;
 	while (done < n) {
-		ssize_t got = pread(c->file_fd, (uint8_t *)buf + done, n - done,
+		ssize_t got = pread(c->file_fd, buf + done, n - done,
 				    at + (off_t)done);
 
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
-			return false;
+			return NULL;
 		done += (size_t)got;
 	}
-	return true;
+	return buf;
 }
 
 int persist_check(struct pmkv *kv, struct persist_ctx *pc)

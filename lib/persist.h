@@ -69,13 +69,19 @@ static inline void persist_range(const struct persist_ops *ops,
 /* write large records through fd (a page-cache file mapped at base) */
 void persist_file_attach(struct persist_ctx *c, int fd, const void *base);
 
+/* the largest read persist_file_read() makes: more is read in place */
+#define PERSIST_READ_MAX (4U << 20)
+
 /*
- * Read n bytes of the pool at src into buf through the file, when c has
- * one: false when it has not or the read came short (the caller copies
- * from the mapping). Like a write, it needs no page of the mapping.
+ * The n bytes of the pool at src, read through the file (when c has one)
+ * into a buffer of the calling thread's, valid until its next call: like
+ * a write, the read needs no page of the mapping. NULL when there is no
+ * file, n is past PERSIST_READ_MAX, no memory, or the read came short:
+ * the caller reads the mapping. A copy, not the caller's buffer, so
+ * that a value is checked before the caller's buffer is written.
  */
-bool persist_file_read(const struct persist_ctx *c, void *buf,
-		       const void *src, size_t n);
+const void *persist_file_read(const struct persist_ctx *c, const void *src,
+			      size_t n);
 
 /*
  * After a fence: a failed msync means the medium may not have what was
