@@ -325,7 +325,15 @@ static int batch_hold(struct pmkv *kv, struct pmkv_batch *b,
 static void batch_publish(struct pmkv *kv, struct pmkv_batch *b,
 			  struct commit *c, struct install *in)
 {
-	__atomic_fetch_add(&c->seg->live, b->bytes, __ATOMIC_RELAXED);
+	uint64_t written = 0;
+
+	/*
+	 * the records' sizes as written: b->bytes bounds them, but a value
+	 * that starts on a slot boundary takes what its place makes it take
+	 */
+	for (uint32_t i = 0; i < b->n; i++)
+		written += in[i].size;
+	__atomic_fetch_add(&c->seg->live, written, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&kv->batch_lock);
 	__atomic_store_n(&kv->batch_seq, kv->batch_seq + 1, __ATOMIC_RELAXED);
 	/* the entries change after gets see the odd sequence */

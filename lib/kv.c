@@ -287,6 +287,13 @@ static int get_try(struct pmkv *kv, const struct key *k, void *buf,
 	}
 	val = (const uint8_t *)r + (record_value_at(h.offset, h.klen, n) -
 				    h.offset);
+	/* large: through the file, as it was written (persist.h) */
+	if (rec_size(&h) >= PERSIST_FILE_MIN) {
+		const uint8_t *copy = persist_file_read(&kv->misc_pc, val, n);
+
+		if (copy)
+			val = copy;
+	}
 	if (rec_vcsum(val, n) != h.vcsum)
 		return read_valid(kv, &rd, bseq) ? TRY_LOCKED : TRY_AGAIN;
 	if (n)
@@ -302,6 +309,7 @@ static int get_locked(struct pmkv *kv, const struct key *k, void *buf,
 		      size_t bufsz, uint32_t *vlen)
 {
 	const struct pmkv_record *r;
+	const uint8_t *val;
 	const char *why;
 	struct ientry *e;
 	struct ilock lk;
@@ -336,13 +344,21 @@ static int get_locked(struct pmkv *kv, const struct key *k, void *buf,
 		rc = -ENOBUFS;
 		goto out;
 	}
-	if (!rec_value_valid(r)) {
+	val = rec_val(r);
+	/* large: through the file, as get_try() */
+	if (rec_size(r) >= PERSIST_FILE_MIN) {
+		const uint8_t *copy = persist_file_read(&kv->misc_pc, val, n);
+
+		if (copy)
+			val = copy;
+	}
+	if (rec_vcsum(val, n) != r->vcsum) {
 		rc = rec_damaged(kv->path, r, off,
 				 "its value fails its checksum");
 		goto out;
 	}
 	if (n)
-		memcpy(buf, rec_val(r), n);
+		memcpy(buf, val, n);
 out:
 	unlock_key(kv, &lk);
 	return rc;

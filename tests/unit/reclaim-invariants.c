@@ -2,7 +2,7 @@
 /* reclaim-invariants.c -- reclamation and recovery keep every invariant */
 /*
  * Proves: a 32 MiB pool churned by puts of varied sizes, deletes and
- * batches, with a live set big enough that reclamation must copy live
+ * batches (each with a value long enough to be slot-aligned), with a live set big enough that reclamation must copy live
  * records (not only drop dead segments), passes check_run() after every
  * round and after every reopen: each record's key has an entry counting
  * exactly its records on media, entries name the newest record, segments'
@@ -76,6 +76,18 @@ static void batch_round(struct pmkv *kv)
 			T_ASSERT_OK(pmkv_batch_put(b, k, klen, v, val_of(i, seed, v)));
 			model[i] = seed;
 		}
+	}
+	/*
+	 * and a value long enough to start on a slot boundary: its record's
+	 * size depends on where it lands, which the batch knew only as a
+	 * bound (live bytes once drifted by the difference)
+	 */
+	{
+		static uint8_t big[PMKV_VALUE_ALIGN_MIN + 100];
+		int n = sprintf(k, "big%u", (unsigned)(t_rand() % 8));
+
+		T_ASSERT_OK(pmkv_batch_put(b, k, (size_t)n, big,
+					   sizeof(big) - t_rand() % 64));
 	}
 	T_ASSERT_OK(pmkv_batch_commit(b));
 	pmkv_batch_free(&b);
