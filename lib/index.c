@@ -43,6 +43,7 @@
 #include "layout.h"
 #include "libpmkv.h"
 #include "record.h"
+#include "spin.h"
 
 /*
  * Node layouts keep the 8-byte prefixes in one array near the start of
@@ -104,15 +105,6 @@ static inline uintptr_t top_load(const struct index *t)
 static void top_set(struct index *t, void *root, int h)
 {
 	PUBLISH(t->top, (uintptr_t)root | (uintptr_t)h);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
 }
 
 /*

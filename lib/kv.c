@@ -16,6 +16,7 @@
 #include "record.h"
 #include "segment.h"
 #include "space.h"
+#include "spin.h"
 
 /* the checks every keyed call starts with, and the key made */
 static int key_args(struct pmkv *kv, const void *key, size_t klen,
@@ -127,15 +128,6 @@ int kv_put_filled(struct pmkv *kv, const void *key, size_t klen, size_t vlen,
 #define READ_TRIES 4
 #define TRY_AGAIN 1		/* a writer moved the leaf: try again */
 #define TRY_LOCKED 2		/* an error the locked path reports */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
 
 /*
  * A batch publishes for about as long as it has keys: wait that long

@@ -547,17 +547,20 @@ static int iter_seek_for_prev(struct pmkv_iter *it, const void *key,
 	return rc;
 }
 
-int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
+/* the checks both seeks start with */
+static int seek_args(const struct pmkv_iter *it, const void *key, size_t klen)
 {
-	int rc;
-
 	if (!it)
 		return pmkv_err(-EINVAL, "iterator is NULL");
-	if (key) {
-		rc = args_key(key, klen);
-		if (rc)
-			return rc;
-	}
+	return key ? args_key(key, klen) : 0;
+}
+
+int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
+{
+	int rc = seek_args(it, key, klen);
+
+	if (rc)
+		return rc;
 	rc = iter_seek(it, key, klen);
 	if (rc == -ENOENT)
 		return err_plain(-ENOENT, "no key at or after the seek key");
@@ -567,15 +570,10 @@ int pmkv_iter_seek(struct pmkv_iter *it, const void *key, size_t klen)
 int pmkv_iter_seek_for_prev(struct pmkv_iter *it, const void *key,
 			    size_t klen)
 {
-	int rc;
+	int rc = seek_args(it, key, klen);
 
-	if (!it)
-		return pmkv_err(-EINVAL, "iterator is NULL");
-	if (key) {
-		rc = args_key(key, klen);
-		if (rc)
-			return rc;
-	}
+	if (rc)
+		return rc;
 	rc = iter_seek_for_prev(it, key, klen);
 	if (rc == -ENOENT)
 		return err_plain(-ENOENT, "no key at or before the seek key");

@@ -986,3 +986,32 @@ const char *t_mount_tmpfs(uint64_t size)
 		t_skip("mount tmpfs %s at %s: %s", opt, mnt, strerror(errno));
 	return mnt;
 }
+
+int t_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+void t_key4(unsigned n, uint8_t k[T_KEY4_LEN])
+{
+	unsigned g = n >> 2;
+
+	k[0] = (uint8_t)(g >> 24);
+	k[1] = (uint8_t)(g >> 16);
+	k[2] = (uint8_t)(g >> 8);
+	k[3] = (uint8_t)g;
+	memcpy(k + 4, "pmkv", 4);
+	k[8] = (uint8_t)(n & 3);
+}
+
+unsigned t_key4_num(const uint8_t *k, size_t klen)
+{
+	if (klen != T_KEY4_LEN || memcmp(k + 4, "pmkv", 4) || k[8] > 3)
+		T_FAIL("a key this test did not write (%zu bytes)", klen);
+	return (unsigned)k[0] << 26 | (unsigned)k[1] << 18 |
+	       (unsigned)k[2] << 10 | (unsigned)k[3] << 2 | k[8];
+}

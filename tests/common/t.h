@@ -249,6 +249,19 @@ char t_pipe_get(int fd);
 int t_count_cb(const void *key, size_t klen, const void *val, size_t vlen,
 	       void *arg);
 
+/* memcmp order, a shorter key first on a common prefix: <0, 0, >0 */
+int t_key_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
+/*
+ * Keys of T_KEY4_LEN bytes in groups of 4 that share their first 8, so
+ * that leaves and separators order keys of one 8-byte prefix: key n is
+ * the group (n / 4, big-endian), "pmkv", then n % 4. t_key4_num() gives
+ * n back, and fails the test on a key not made so.
+ */
+#define T_KEY4_LEN 9
+void t_key4(unsigned n, uint8_t k[T_KEY4_LEN]);
+unsigned t_key4_num(const uint8_t *k, size_t klen);
+
 uint64_t t_seed(void);
 uint64_t t_rand(void);
 /* a value in [0, n) */

@@ -36,21 +36,11 @@ struct key {
 static struct key *m;
 static size_t mn;
 
-/* memcmp order, a shorter key first on a common prefix */
-static int kcmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	const struct key *x = a, *y = b;
 
-	return kcmp(x->b, x->n, y->b, y->n);
+	return t_key_cmp(x->b, x->n, y->b, y->n);
 }
 
 /* first index whose key is >= k (strict: > k) */
@@ -142,7 +132,7 @@ static void expect(struct pmkv_iter *it, int rc, size_t i, const char *what,
 	}
 	if (rc == 0) {
 		T_ASSERT_OK(pmkv_iter_key(it, &p, &len));
-		if (!kcmp(p, len, m[i].b, m[i].n)) {
+		if (!t_key_cmp(p, len, m[i].b, m[i].n)) {
 			T_ASSERT_OK(pmkv_iter_value(it, &v, &vlen));
 			wvlen = val_of(&m[i], want_v);
 			T_ASSERT_EQ(vlen, wvlen);

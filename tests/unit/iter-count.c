@@ -33,20 +33,11 @@ struct key {
 static struct key *m;	/* sorted, distinct */
 static size_t mn;
 
-static int kcmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	const struct key *x = a, *y = b;
 
-	return kcmp(x->b, x->n, y->b, y->n);
+	return t_key_cmp(x->b, x->n, y->b, y->n);
 }
 
 static struct key rand_key(void)

@@ -25,27 +25,6 @@
 #include "t.h"
 
 #define NNUM 12000U		/* key numbers 0 .. NNUM-1; the even ones are put */
-#define KLEN 9
-
-static void key_of(unsigned n, uint8_t k[KLEN])
-{
-	unsigned g = n >> 2;
-
-	k[0] = (uint8_t)(g >> 24);
-	k[1] = (uint8_t)(g >> 16);
-	k[2] = (uint8_t)(g >> 8);
-	k[3] = (uint8_t)g;
-	memcpy(k + 4, "pmkv", 4);
-	k[8] = (uint8_t)(n & 3);
-}
-
-static long num_of(const uint8_t *k, size_t klen)
-{
-	if (klen != KLEN || memcmp(k + 4, "pmkv", 4) || k[8] > 3)
-		T_FAIL("a key this test did not write (%zu bytes)", klen);
-	return (long)((unsigned)k[0] << 26 | (unsigned)k[1] << 18 |
-		      (unsigned)k[2] << 10 | (unsigned)k[3] << 2 | k[8]);
-}
 
 /* a value names its key: the number, then filler */
 static void val_of(unsigned n, uint8_t v[12])
@@ -58,20 +37,20 @@ static bool present[NNUM];
 
 static void put_num(struct pmkv *kv, unsigned n)
 {
-	uint8_t k[KLEN], v[12];
+	uint8_t k[T_KEY4_LEN], v[12];
 
-	key_of(n, k);
+	t_key4(n, k);
 	val_of(n, v);
-	T_ASSERT_OK(pmkv_put(kv, k, KLEN, v, sizeof(v)));
+	T_ASSERT_OK(pmkv_put(kv, k, T_KEY4_LEN, v, sizeof(v)));
 	present[n] = true;
 }
 
 static void del_num(struct pmkv *kv, unsigned n)
 {
-	uint8_t k[KLEN];
+	uint8_t k[T_KEY4_LEN];
 
-	key_of(n, k);
-	T_ASSERT_OK(pmkv_delete(kv, k, KLEN));
+	t_key4(n, k);
+	T_ASSERT_OK(pmkv_delete(kv, k, T_KEY4_LEN));
 	present[n] = false;
 }
 
@@ -103,7 +82,7 @@ static void expect(struct pmkv_iter *it, int rc, long want, const char *what,
 		if (rc == -ENOENT)
 			return;
 		got = rc ? -1 : (pmkv_iter_key(it, &p, &len) ? -1 :
-				 num_of(p, len));
+				 (long)t_key4_num(p, len));
 		T_FAIL("%s from key %ld returned %d (key %ld), expected -ENOENT",
 		       what, from, rc, got);
 	}
@@ -111,7 +90,7 @@ static void expect(struct pmkv_iter *it, int rc, long want, const char *what,
 		T_FAIL("%s from key %ld returned %d (%s), expected key %ld",
 		       what, from, rc, pmkv_strerror(rc), want);
 	T_ASSERT_OK(pmkv_iter_key(it, &p, &len));
-	got = num_of(p, len);
+	got = (long)t_key4_num(p, len);
 	if (got != want)
 		T_FAIL("%s from key %ld went to key %ld, expected key %ld",
 		       what, from, got, want);
@@ -123,19 +102,19 @@ static void expect(struct pmkv_iter *it, int rc, long want, const char *what,
 
 static void seek_for_prev_num(struct pmkv_iter *it, unsigned n, long want)
 {
-	uint8_t k[KLEN];
+	uint8_t k[T_KEY4_LEN];
 
-	key_of(n, k);
-	expect(it, pmkv_iter_seek_for_prev(it, k, KLEN), want,
+	t_key4(n, k);
+	expect(it, pmkv_iter_seek_for_prev(it, k, T_KEY4_LEN), want,
 	       "seek_for_prev", n);
 }
 
 static void seek_num(struct pmkv_iter *it, unsigned n, long want)
 {
-	uint8_t k[KLEN];
+	uint8_t k[T_KEY4_LEN];
 
-	key_of(n, k);
-	expect(it, pmkv_iter_seek(it, k, KLEN), want, "seek", n);
+	t_key4(n, k);
+	expect(it, pmkv_iter_seek(it, k, T_KEY4_LEN), want, "seek", n);
 }
 
 static void empty_pool(struct pmkv *kv)
@@ -233,7 +212,7 @@ static void random_runs(struct pmkv_iter *it, unsigned runs)
 static void seeks_for_prev(struct pmkv_iter *it)
 {
 	const long first = after(-1), last = before(NNUM);
-	uint8_t k[KLEN + 1];
+	uint8_t k[T_KEY4_LEN + 1];
 
 	for (unsigned r = 0; r < 2000; r++) {
 		unsigned n = (unsigned)t_rand_below(NNUM);
@@ -246,15 +225,15 @@ static void seeks_for_prev(struct pmkv_iter *it)
 	expect(it, pmkv_iter_seek_for_prev(it, NULL, 0), last,
 	       "seek_for_prev(NULL)", -1);
 	/* after the last: one byte more than it, and past every group */
-	key_of((unsigned)last, k);
-	k[KLEN] = 0;
-	expect(it, pmkv_iter_seek_for_prev(it, k, KLEN + 1), last,
+	t_key4((unsigned)last, k);
+	k[T_KEY4_LEN] = 0;
+	expect(it, pmkv_iter_seek_for_prev(it, k, T_KEY4_LEN + 1), last,
 	       "seek_for_prev(last\\0)", last);
 	expect(it, pmkv_iter_seek_for_prev(it, "\xff", 1), last,
 	       "seek_for_prev(\\xff)", -1);
 	/* before the first: a prefix of it, and one less in its last byte */
-	key_of((unsigned)first, k);
-	expect(it, pmkv_iter_seek_for_prev(it, k, KLEN - 1), -1,
+	t_key4((unsigned)first, k);
+	expect(it, pmkv_iter_seek_for_prev(it, k, T_KEY4_LEN - 1), -1,
 	       "seek_for_prev(first[0..8])", first);
 	expect(it, pmkv_iter_seek_for_prev(it, "\0", 1), -1,
 	       "seek_for_prev(\\0)", -1);

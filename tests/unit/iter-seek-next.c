@@ -24,16 +24,6 @@ static const char *const words[] = {
 };
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
-/* memcmp order, a shorter key first on a common prefix */
-static int kcmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
 static size_t wlen(unsigned i)
 {
 	return strlen(words[i]);
@@ -164,7 +154,7 @@ int main(void)
 		while ((ret = pmkv_iter_next(it)) == 0) {
 			T_ASSERT_OK(pmkv_iter_key(it, &p, &len));
 			T_ASSERT(len < sizeof(last));
-			if (kcmp(p, len, last, lastlen) <= 0)
+			if (t_key_cmp(p, len, last, lastlen) <= 0)
 				T_FAIL("iterator went back: \"%.*s\" after "
 				       "\"%.*s\"", (int)len, (const char *)p,
 				       (int)lastlen, last);

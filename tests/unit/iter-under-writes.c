@@ -27,33 +27,12 @@
 #include "t.h"
 
 #define NKEYS 12000U		/* key numbers 0 .. NKEYS-1 */
-#define KLEN 9
 #define WALKS 150U
 
 static struct pmkv *kv;
 static pthread_barrier_t start;
 static atomic_int stop;
 static atomic_uint_fast64_t churn_ops;
-
-static void key_of(unsigned n, uint8_t k[KLEN])
-{
-	unsigned g = n >> 2;
-
-	k[0] = (uint8_t)(g >> 24);
-	k[1] = (uint8_t)(g >> 16);
-	k[2] = (uint8_t)(g >> 8);
-	k[3] = (uint8_t)g;
-	memcpy(k + 4, "pmkv", 4);
-	k[8] = (uint8_t)(n & 3);
-}
-
-static long num_of(const uint8_t *k, size_t klen)
-{
-	if (klen != KLEN || memcmp(k + 4, "pmkv", 4) || k[8] > 3)
-		T_FAIL("a key this test did not write (%zu bytes)", klen);
-	return (long)((unsigned)k[0] << 26 | (unsigned)k[1] << 18 |
-		      (unsigned)k[2] << 10 | (unsigned)k[3] << 2 | k[8]);
-}
 
 /* a value names its key: the number, then filler */
 static void val_of(unsigned n, uint8_t v[16])
@@ -65,19 +44,19 @@ static void val_of(unsigned n, uint8_t v[16])
 static void *writer(void *arg)
 {
 	struct t_rng r = { .s = t_seed() + 1 + (uintptr_t)arg };
-	uint8_t k[KLEN], v[16];
+	uint8_t k[T_KEY4_LEN], v[16];
 	int rc;
 
 	pthread_barrier_wait(&start);
 	while (!atomic_load(&stop)) {
 		unsigned n = (unsigned)(t_rng_next(&r) % (NKEYS / 2)) * 2 + 1;
 
-		key_of(n, k);
+		t_key4(n, k);
 		if (t_rng_next(&r) & 1) {
 			val_of(n, v);
-			T_ASSERT_OK(pmkv_put(kv, k, KLEN, v, sizeof(v)));
+			T_ASSERT_OK(pmkv_put(kv, k, T_KEY4_LEN, v, sizeof(v)));
 		} else {
-			rc = pmkv_delete(kv, k, KLEN);
+			rc = pmkv_delete(kv, k, T_KEY4_LEN);
 			if (rc && rc != -ENOENT)
 				T_FAIL("delete: %d %s", rc, pmkv_errormsg());
 		}
@@ -121,7 +100,7 @@ static long key_now(const struct walk *w, struct pmkv_iter *it)
 	long n;
 
 	T_ASSERT_OK(pmkv_iter_key(it, &p, &len));
-	n = num_of(p, len);
+	n = (long)t_key4_num(p, len);
 	if (n < w->lo || n >= w->hi)
 		T_FAIL("key %ld outside the bounds [%ld, %ld)", n, w->lo,
 		       w->hi);
@@ -158,7 +137,7 @@ static int turn(struct walk *w, struct pmkv_iter *it, long k)
 {
 	const long near_end = w->d > 0 ? w->lo - 1 : w->hi;
 	const long far_end = w->d > 0 ? w->hi : w->lo - 1;
-	uint8_t key[KLEN];
+	uint8_t key[T_KEY4_LEN];
 	long r;
 	int rc;
 
@@ -167,9 +146,9 @@ static int turn(struct walk *w, struct pmkv_iter *it, long k)
 		/* nothing behind k inside the bounds */
 		no_stable_between(w, near_end, k, "turn back at the bound");
 		/* on no key now: seek again from k */
-		key_of((unsigned)k, key);
-		rc = w->d > 0 ? pmkv_iter_seek(it, key, KLEN) :
-			pmkv_iter_seek_for_prev(it, key, KLEN);
+		t_key4((unsigned)k, key);
+		rc = w->d > 0 ? pmkv_iter_seek(it, key, T_KEY4_LEN) :
+			pmkv_iter_seek_for_prev(it, key, T_KEY4_LEN);
 		w->last = k - w->d;	/* k itself may come again */
 		if (rc == -ENOENT)
 			return rc;
@@ -200,7 +179,7 @@ static uint64_t keys_seen;
 static void walk(struct pmkv_iter *it, struct t_rng *r, unsigned i)
 {
 	struct walk w = { .lo = 0, .hi = NKEYS, .d = i & 1 ? -1 : 1 };
-	uint8_t lk[KLEN], hk[KLEN], sk[KLEN];
+	uint8_t lk[T_KEY4_LEN], hk[T_KEY4_LEN], sk[T_KEY4_LEN];
 	int rc;
 
 	/* a quarter of the walks without bounds; bounds of either parity */
@@ -208,25 +187,25 @@ static void walk(struct pmkv_iter *it, struct t_rng *r, unsigned i)
 		w.lo = (long)(t_rng_next(r) % NKEYS);
 		w.hi = w.lo + 1 + (long)(t_rng_next(r) % (NKEYS - w.lo));
 	}
-	key_of((unsigned)w.lo, lk);
-	key_of((unsigned)w.hi, hk);
+	t_key4((unsigned)w.lo, lk);
+	t_key4((unsigned)w.hi, hk);
 	if (i % 4 == 0)
 		T_ASSERT_OK(pmkv_iter_set_bounds(it, NULL, 0, NULL, 0));
 	else if (w.hi == (long)NKEYS)
-		T_ASSERT_OK(pmkv_iter_set_bounds(it, lk, KLEN, NULL, 0));
+		T_ASSERT_OK(pmkv_iter_set_bounds(it, lk, T_KEY4_LEN, NULL, 0));
 	else
-		T_ASSERT_OK(pmkv_iter_set_bounds(it, lk, KLEN, hk, KLEN));
+		T_ASSERT_OK(pmkv_iter_set_bounds(it, lk, T_KEY4_LEN, hk, T_KEY4_LEN));
 
 	/* every third walk starts inside the range, by key */
 	if (i % 3 == 2) {
 		long s = w.lo + (long)(t_rng_next(r) % (w.hi - w.lo));
 
-		key_of((unsigned)s, sk);
+		t_key4((unsigned)s, sk);
 		if (w.d > 0) {
-			rc = pmkv_iter_seek(it, sk, KLEN);
+			rc = pmkv_iter_seek(it, sk, T_KEY4_LEN);
 			w.last = s - 1;
 		} else {
-			rc = pmkv_iter_seek_for_prev(it, sk, KLEN);
+			rc = pmkv_iter_seek_for_prev(it, sk, T_KEY4_LEN);
 			w.last = s + 1;
 		}
 	} else {
@@ -279,7 +258,7 @@ static void *reader(void *arg)
 int main(void)
 {
 	pthread_t wt[2], rt;
-	uint8_t k[KLEN], v[16];
+	uint8_t k[T_KEY4_LEN], v[16];
 	char path[512];
 
 	t_seed();
@@ -289,9 +268,9 @@ int main(void)
 		/* stable keys, and half the churn keys to begin with */
 		if ((n & 1) && (n & 2))
 			continue;
-		key_of(n, k);
+		t_key4(n, k);
 		val_of(n, v);
-		T_ASSERT_OK(pmkv_put(kv, k, KLEN, v, sizeof(v)));
+		T_ASSERT_OK(pmkv_put(kv, k, T_KEY4_LEN, v, sizeof(v)));
 	}
 
 	if (pthread_barrier_init(&start, NULL, 3))

@@ -21,33 +21,12 @@
 #include "t.h"
 
 #define NKEYS 24000U		/* key numbers 0 .. NKEYS-1 */
-#define KLEN 9
 #define ROUNDS 60U
 #define NEXTS 200U
 
 static struct pmkv *kv;
 static atomic_int stop;
 static atomic_uint_fast64_t churn_puts;
-
-static void key_of(unsigned i, uint8_t k[KLEN])
-{
-	unsigned g = i >> 2;
-
-	k[0] = (uint8_t)(g >> 24);
-	k[1] = (uint8_t)(g >> 16);
-	k[2] = (uint8_t)(g >> 8);
-	k[3] = (uint8_t)g;
-	memcpy(k + 4, "pmkv", 4);
-	k[8] = (uint8_t)(i & 3);
-}
-
-static unsigned num_of(const uint8_t *k, size_t klen)
-{
-	if (klen != KLEN || memcmp(k + 4, "pmkv", 4) || k[8] > 3)
-		T_FAIL("a key this test did not write (%zu bytes)", klen);
-	return ((unsigned)k[0] << 26 | (unsigned)k[1] << 18 |
-		(unsigned)k[2] << 10 | (unsigned)k[3] << 2) | k[8];
-}
 
 /* a value names its key: 4 bytes of the number, then filler */
 static void val_of(unsigned i, uint8_t v[16])
@@ -59,19 +38,19 @@ static void val_of(unsigned i, uint8_t v[16])
 static void *writer(void *arg)
 {
 	struct t_rng r = { .s = t_seed() + 1 + (uintptr_t)arg };
-	uint8_t k[KLEN], v[16];
+	uint8_t k[T_KEY4_LEN], v[16];
 
 	while (!atomic_load(&stop)) {
 		unsigned i = (unsigned)(t_rng_next(&r) % (NKEYS / 2)) * 2 + 1;
 		int rc;
 
-		key_of(i, k);
+		t_key4(i, k);
 		if (t_rng_next(&r) & 1) {
 			val_of(i, v);
-			T_ASSERT_OK(pmkv_put(kv, k, KLEN, v, sizeof(v)));
+			T_ASSERT_OK(pmkv_put(kv, k, T_KEY4_LEN, v, sizeof(v)));
 			atomic_fetch_add(&churn_puts, 1);
 		} else {
-			rc = pmkv_delete(kv, k, KLEN);
+			rc = pmkv_delete(kv, k, T_KEY4_LEN);
 			if (rc && rc != -ENOENT)
 				T_FAIL("delete: %d %s", rc, pmkv_errormsg());
 		}
@@ -87,7 +66,7 @@ struct walk {
 static void see(struct walk *w, const void *k, size_t klen, const void *v,
 		size_t vlen)
 {
-	unsigned i = num_of(k, klen);
+	unsigned i = t_key4_num(k, klen);
 	uint8_t want[16];
 
 	if ((long)i <= w->prev)
@@ -130,15 +109,15 @@ static void full_scan(void)
 static void bounded_scan(void)
 {
 	unsigned lo = (unsigned)t_rand_below(NKEYS), hi;
-	uint8_t a[KLEN], b[KLEN];
+	uint8_t a[T_KEY4_LEN], b[T_KEY4_LEN];
 	struct walk w;
 
 	hi = lo + (unsigned)t_rand_below(NKEYS - lo) + 1;
-	key_of(lo, a);
-	key_of(hi, b);	/* may be past the last key: fine */
+	t_key4(lo, a);
+	t_key4(hi, b);	/* may be past the last key: fine */
 	w = (struct walk){ .prev = (long)lo - 1 };
-	T_ASSERT_OK(pmkv_scan(kv, a, KLEN, hi < NKEYS ? b : NULL,
-			      hi < NKEYS ? KLEN : 0, scan_cb, &w));
+	T_ASSERT_OK(pmkv_scan(kv, a, T_KEY4_LEN, hi < NKEYS ? b : NULL,
+			      hi < NKEYS ? T_KEY4_LEN : 0, scan_cb, &w));
 	if (w.prev >= (long)hi)
 		T_FAIL("scan of [%u, %u) returned key %ld", lo, hi, w.prev);
 	T_ASSERT_EQ(w.stable, stable_in(lo, hi < NKEYS ? hi : NKEYS));
@@ -148,11 +127,11 @@ static void seek_walk(struct pmkv_iter *it)
 {
 	unsigned lo = (unsigned)t_rand_below(NKEYS), n = 0;
 	struct walk w = { .prev = (long)lo - 1 };
-	uint8_t k[KLEN];
+	uint8_t k[T_KEY4_LEN];
 	int rc;
 
-	key_of(lo, k);
-	for (rc = pmkv_iter_seek(it, k, KLEN); rc == 0 && n < NEXTS;
+	t_key4(lo, k);
+	for (rc = pmkv_iter_seek(it, k, T_KEY4_LEN); rc == 0 && n < NEXTS;
 	     rc = pmkv_iter_next(it), n++) {
 		const void *kp, *vp;
 		size_t kl, vl;
@@ -173,7 +152,7 @@ int main(void)
 {
 	pthread_t wt[2];
 	struct pmkv_iter *it;
-	uint8_t k[KLEN], v[16];
+	uint8_t k[T_KEY4_LEN], v[16];
 	char path[512];
 	uint64_t before;
 
@@ -181,9 +160,9 @@ int main(void)
 	t_pool_tmp(path, sizeof(path), "churn");
 	kv = t_pool_create(path, 64ULL << 20);
 	for (unsigned i = 0; i < NKEYS; i += 2) {
-		key_of(i, k);
+		t_key4(i, k);
 		val_of(i, v);
-		T_ASSERT_OK(pmkv_put(kv, k, KLEN, v, sizeof(v)));
+		T_ASSERT_OK(pmkv_put(kv, k, T_KEY4_LEN, v, sizeof(v)));
 	}
 	full_scan();
 
