@@ -479,6 +479,25 @@ static void inner_insert(struct inner *p, const void *l, const struct sep *s,
 #define AGAIN 1			/* a writer moved what we read: start over */
 
 /*
+ * After node (level h) split into itself and r: s goes into the locked
+ * parent p, just after node, or, when node was the root (p NULL), into
+ * the new root above both, which top then names
+ */
+static void link_right(struct index *t, struct inner *p, struct inner *root,
+		       void *node, const struct sep *s, void *r, int h)
+{
+	if (p) {
+		inner_insert(p, node, s, r);
+		return;
+	}
+	root->n = 1;
+	inner_set(root, 0, s);
+	root->c[0] = node;
+	root->c[1] = r;
+	top_set(t, root, h + 1);
+}
+
+/*
  * Split the full inner node in (level h, locked) under its locked parent p
  * (NULL: in is the root): the upper half moves to a new right sibling and
  * the middle separator up. -ENOMEM with nothing changed.
@@ -511,15 +530,7 @@ static int split_inner(struct index *t, struct inner *p, struct inner *in,
 		r->c[i] = in->c[half + 1 + i];
 	inner_get(in, half, &up);
 	STORE(in->n, half);
-	if (p) {
-		inner_insert(p, in, &up, r);
-		return 0;
-	}
-	root->n = 1;
-	inner_set(root, 0, &up);
-	root->c[0] = in;
-	root->c[1] = r;
-	top_set(t, root, h + 1);
+	link_right(t, p, root, in, &up, r, h);
 	return 0;
 }
 
@@ -594,16 +605,24 @@ static int split_leaf(struct index *t, struct inner *p, struct leaf *l,
 	r->next = l->next;
 	PUBLISH(l->next, r);
 	STORE(l->n, half);
-	if (p) {
-		inner_insert(p, l, &s, r);
-		return 0;
-	}
-	root->n = 1;
-	inner_set(root, 0, &s);
-	root->c[0] = l;
-	root->c[1] = r;
-	top_set(t, root, 1);
+	link_right(t, p, root, l, &s, r, 0);
 	return 0;
+}
+
+/*
+ * Lock node n (version v) under its parent p (version pv; NULL: n is the
+ * root), parent first: false, with neither held, when either moved
+ */
+static bool lock_pair(void *p, uint64_t pv, void *n, uint64_t v)
+{
+	if (p && !ver_lock(p, pv))
+		return false;
+	if (!ver_lock(n, v)) {
+		if (p)
+			ver_unlock(p);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -635,13 +654,8 @@ static int try_lock(struct index *t, const struct key *k, bool room,
 		if (cnt > INNER_CAP)
 			return AGAIN;
 		if (room && eager && cnt == INNER_CAP) {
-			if (p && !ver_lock(p, pv))
+			if (!lock_pair(p, pv, in, v))
 				return AGAIN;
-			if (!ver_lock(in, v)) {
-				if (p)
-					ver_unlock(p);
-				return AGAIN;
-			}
 			rc = split_inner(t, p, in, h);
 			ver_unlock(in);
 			if (p)
@@ -670,13 +684,8 @@ static int try_lock(struct index *t, const struct key *k, bool room,
 	if (room && LOAD(l->n) >= LEAF_CAP) {
 		bool eq;
 
-		if (p && !ver_lock(p, pv))
+		if (!lock_pair(p, pv, l, v))
 			return AGAIN;
-		if (!ver_lock(l, v)) {
-			if (p)
-				ver_unlock(p);
-			return AGAIN;
-		}
 		leaf_lower(t, l, k, &eq);
 		if (eq) {
 			/* an update: no room needed */

@@ -234,6 +234,22 @@ static inline bool rec_on_bad(struct pmkv *kv, uint64_t off,
 }
 
 /*
+ * The value at val of the record whose header is h, where a get checks
+ * and copies it from: a large one through the file, as it was written
+ * (persist.h), into the thread's buffer; else in place
+ */
+static const uint8_t *value_read(struct pmkv *kv, const struct pmkv_record *h,
+				 const uint8_t *val)
+{
+	const uint8_t *copy;
+
+	if (rec_size(h) < PERSIST_FILE_MIN)
+		return val;
+	copy = persist_file_read(&kv->misc_pc, val, rec_vlen(h));
+	return copy ? copy : val;
+}
+
+/*
  * One try of a get without the lock: 0, -ENOENT or -ENOBUFS as
  * pmkv_get() returns them (messages left to it), TRY_AGAIN, or
  * TRY_LOCKED for a record that fails its checks in a quiet leaf.
@@ -279,13 +295,7 @@ static int get_try(struct pmkv *kv, const struct key *k, void *buf,
 	}
 	val = (const uint8_t *)r + (record_value_at(h.offset, h.klen, n) -
 				    h.offset);
-	/* large: through the file, as it was written (persist.h) */
-	if (rec_size(&h) >= PERSIST_FILE_MIN) {
-		const uint8_t *copy = persist_file_read(&kv->misc_pc, val, n);
-
-		if (copy)
-			val = copy;
-	}
+	val = value_read(kv, &h, val);
 	if (rec_vcsum(val, n) != h.vcsum)
 		return read_valid(kv, &rd, bseq) ? TRY_LOCKED : TRY_AGAIN;
 	if (n)
@@ -336,14 +346,7 @@ static int get_locked(struct pmkv *kv, const struct key *k, void *buf,
 		rc = -ENOBUFS;
 		goto out;
 	}
-	val = rec_val(r);
-	/* large: through the file, as get_try() */
-	if (rec_size(r) >= PERSIST_FILE_MIN) {
-		const uint8_t *copy = persist_file_read(&kv->misc_pc, val, n);
-
-		if (copy)
-			val = copy;
-	}
+	val = value_read(kv, r, rec_val(r));
 	if (rec_vcsum(val, n) != r->vcsum) {
 		rc = rec_damaged(kv->path, r, off,
 				 "its value fails its checksum");
