@@ -20,7 +20,7 @@
  * Format version. A development build would write PMKV_FORMAT_MAJOR_DEV
  * so that no release ever accepts its pools (LMDB's 999 trick).
  */
-#define PMKV_FORMAT_MAJOR 2
+#define PMKV_FORMAT_MAJOR 3
 #define PMKV_FORMAT_MINOR 0
 #define PMKV_FORMAT_MAJOR_DEV 999
 
@@ -75,7 +75,16 @@ struct pmkv_super {
 	uint64_t open_device;	/* XXH64 of its device id; 0: none known */
 	uint64_t restoring;	/* nonzero while pmkv_restore() fills the pool:
 				   no open accepts it */
-	uint8_t reserved3[3032];	/* zero */
+	/*
+	 * The index checkpoint of the last clean close (struct pmkv_ckpt):
+	 * ckpt_gen names it, 0 when there is none to trust; a read-write
+	 * open stores 0 before anything else is written. ckpt_seq is the
+	 * last generation handed out, never reused.
+	 */
+	uint64_t ckpt_gen;
+	uint64_t ckpt_off;	/* pool offset of its header */
+	uint64_t ckpt_seq;
+	uint8_t reserved3[3008];	/* zero */
 };
 #define PMKV_SUPER_CSUM_END offsetof(struct pmkv_super, csum)
 #define PMKV_SUPER_STATIC offsetof(struct pmkv_super, next_segment_id)
@@ -91,6 +100,9 @@ _Static_assert(offsetof(struct pmkv_super, next_segment_id) == 1024, "layout");
 _Static_assert(offsetof(struct pmkv_super, open_dirty) == 1032, "layout");
 _Static_assert(offsetof(struct pmkv_super, open_usc) == 1040, "layout");
 _Static_assert(offsetof(struct pmkv_super, restoring) == 1056, "layout");
+_Static_assert(offsetof(struct pmkv_super, ckpt_gen) == 1064, "layout");
+_Static_assert(offsetof(struct pmkv_super, ckpt_off) == 1072, "layout");
+_Static_assert(offsetof(struct pmkv_super, ckpt_seq) == 1080, "layout");
 _Static_assert(sizeof(struct pmkv_super) == 4096, "layout");
 
 /* "PMKSTLVE" read as a little-endian u64: a segment starts in this slot */
@@ -212,6 +224,71 @@ static inline uint64_t record_size(uint32_t klen, uint32_t vlen)
 		n += PMKV_SLOT_ALIGN - PMKV_REC_ALIGN;
 	return (n + PMKV_REC_ALIGN - 1) & ~(PMKV_REC_ALIGN - 1);
 }
+
+/*
+ * The index checkpoint (checkpoint.c; doc/format.md section 12): written
+ * at a clean close into free slots, read at the next open instead of the
+ * log. This header, then the segment table, the key prefixes and the
+ * index entries, each 8-byte aligned, from its first byte. It is trusted
+ * only when the superblock's ckpt_gen names it and every hash matches;
+ * the slots it lies in stay free in the slot table, and the first
+ * segment allocated there overwrites it.
+ */
+/* "PMKVCKPT" read as a little-endian u64 */
+#define PMKV_CKPT_MAGIC 0x54504b43564b4d50ULL
+
+struct pmkv_ckpt {
+	uint64_t magic;		/* PMKV_CKPT_MAGIC */
+	uint32_t format_major;	/* PMKV_FORMAT_MAJOR of the writer */
+	uint32_t format_minor;
+	uint64_t gen;		/* the superblock's ckpt_gen when valid */
+	uint8_t uuid[16];	/* the pool's (superblock) */
+	uint64_t bytes;		/* all of it, this header included */
+	uint64_t nentries;	/* index entries, tombstones included */
+	uint64_t nlive;		/* entries that are not tombstones */
+	uint64_t nsegs;		/* entries in the segment table */
+	uint64_t version;	/* the next record version */
+	uint64_t segs_off;	/* from the header: nsegs struct pmkv_ckpt_seg */
+	uint64_t pfx_off;	/* nentries u64: keys' first 8 bytes, big-endian */
+	uint64_t ents_off;	/* nentries struct pmkv_ckpt_entry */
+	uint64_t segs_hash[2];	/* XXH3_128bits of each array: low, high */
+	uint64_t pfx_hash[2];
+	uint64_t ents_hash[2];
+	uint8_t reserved[3936];	/* zero */
+	uint64_t csum;		/* XXH3_64bits(bytes [0, 4088)) */
+};
+_Static_assert(offsetof(struct pmkv_ckpt, gen) == 16, "layout");
+_Static_assert(offsetof(struct pmkv_ckpt, segs_off) == 80, "layout");
+_Static_assert(offsetof(struct pmkv_ckpt, segs_hash) == 104, "layout");
+_Static_assert(offsetof(struct pmkv_ckpt, csum) == 4088, "layout");
+_Static_assert(sizeof(struct pmkv_ckpt) == 4096, "layout");
+
+#define PMKV_CKPT_SEG_APPENDABLE 1U	/* nothing valid lies past used */
+
+/* a segment as the closing handle knew it, in slot order */
+struct pmkv_ckpt_seg {
+	uint32_t slot;		/* its first slot */
+	uint32_t flags;		/* PMKV_CKPT_SEG_* */
+	uint64_t id;		/* as its slot entry and header say */
+	uint64_t size;
+	uint64_t reclaim;	/* its header's reclaim word */
+	uint64_t used;		/* end of its last record */
+	uint64_t live;		/* bytes of records the index still needs */
+	uint64_t reserved[2];	/* zero */
+};
+_Static_assert(sizeof(struct pmkv_ckpt_seg) == 64, "layout");
+
+/*
+ * An index entry, as the DRAM index keeps it (btree.h's struct ientry):
+ * the record's pool offset, bit 0 set for a tombstone; the key's records
+ * on media; the slot of the newest one's segment
+ */
+struct pmkv_ckpt_entry {
+	uint64_t off;
+	uint32_t count;
+	uint32_t seg;
+};
+_Static_assert(sizeof(struct pmkv_ckpt_entry) == 16, "layout");
 
 /*
  * Backup files (backup.c; doc/format.md section 9). A backup is a

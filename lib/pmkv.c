@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "internal.h"
 #include "pool.h"
 #include "recovery.h"
@@ -116,6 +117,7 @@ int pmkv_open_with(const char *path, const struct pmkv_config *cfg,
 		shutdown_check(kv);
 	if (!kv->rdonly) {
 		/* the pool is accepted: only now does the open write to it */
+		checkpoint_forget(kv);
 		segment_finish_frees(kv);
 		pool_copy_refresh(kv);
 		shutdown_open(kv);
@@ -164,6 +166,7 @@ int pmkv_close(struct pmkv **kvp)
 	warm_stop(&kv->warm);
 	if (!kv->rdonly && !__atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED)) {
 		segment_seal_all(kv);
+		checkpoint_write(kv);
 		shutdown_close(kv);
 	}
 	segment_table_fini(kv);

@@ -32,6 +32,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "checkpoint.h"
 #include "internal.h"
 #include "record.h"
 #include "recovery.h"
@@ -864,6 +865,11 @@ int recovery_run(struct pmkv *kv)
 	rc = segment_load(kv, &c.segs, &c.nsegs);
 	if (rc)
 		goto out;
+	/* after a clean close, the index saved then; 1: read the log */
+	rc = checkpoint_load(kv, c.segs, c.nsegs);
+	if (rc <= 0)
+		goto out;
+	rc = 0;
 	/* a thread per CPU, but not more threads than segments to read */
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c.nthreads = ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : (unsigned)ncpu;

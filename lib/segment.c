@@ -121,6 +121,16 @@ static uint32_t find_run(struct pmkv *kv, uint32_t span)
 	return kv->nsegs_max;
 }
 
+uint32_t segment_free_run(struct pmkv *kv, uint32_t span)
+{
+	uint32_t slot;
+
+	pthread_mutex_lock(&kv->seg_lock);
+	slot = find_run(kv, span);
+	pthread_mutex_unlock(&kv->seg_lock);
+	return slot;
+}
+
 /*
  * Make the segment in slots [slot, slot + span) durable: its header, the
  * body of its entry and the spent id, one fence; then the entry's state,

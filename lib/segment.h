@@ -47,6 +47,12 @@ int segment_alloc(struct pmkv *kv, uint64_t size, bool warm,
 		  struct seg **out);
 void segment_free(struct pmkv *kv, struct seg *s);
 /*
+ * The first of span free slots in a row within one extent, nslots when
+ * there are none: room for the index checkpoint at close, which leaves
+ * them free in the table
+ */
+uint32_t segment_free_run(struct pmkv *kv, uint32_t span);
+/*
  * At open: the segments of the slot table, each checked against its
  * header, in *list (malloc'd). PMKV_E_CORRUPT for damage, unless salvage
  * skips it.

@@ -52,7 +52,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["keys"] == 1, d["keys"]
 assert d["pool_size"] == "32.00 MiB", d["pool_size"]
-assert d["recovered_records"] >= 1, d["recovered_records"]
+# after put's clean close the open loads the index checkpoint: no record read
+assert d["recovered_records"] == 0, d["recovered_records"]
 PY
 
 # a pool created without --size gets the library's default (64 MiB)

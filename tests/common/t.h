@@ -141,6 +141,11 @@ void t_need_madvise(void);
 
 /* the file offset of a pool's superblock (libpmemobj's root object) */
 uint64_t t_super_off(const char *path);
+/*
+ * Make the next open of the closed pool at path read its whole log, as
+ * after a crash: the superblock names no index checkpoint any more
+ */
+void t_pool_forget_checkpoint(const char *path);
 
 /* whether files in dir take O_DIRECT (tmpfs does not) */
 bool t_dir_direct(const char *dir);

@@ -20,6 +20,8 @@
 #define SB_MAGIC 0x4c4f4f50564b4d50ULL	/* "PMKVPOOL" */
 #define SB_STATIC 1024ULL	/* bytes the copy repeats */
 #define SB_MUTABLE 1032ULL	/* ... and next_segment_id after them */
+#define SB_MUTABLE3 1088ULL	/* format 3: ... up to the checkpoint's
+				   generation, offset and sequence */
 #define SB_MAJOR 8
 #define SB_SEGMENT_SIZE 32
 #define SB_KEY_MAX 40
@@ -188,7 +190,8 @@ static bool super_find(const uint8_t *img, uint64_t len, struct super *sb)
 /* the fields the walk relies on, bounded so that a bad one cannot run away */
 static bool super_usable(const struct super *sb, uint64_t len)
 {
-	return sb->major == 2 && sb->segment_size >= 4096 &&
+	/* format 3 is format 2 and an index checkpoint in free slots */
+	return (sb->major == 2 || sb->major == 3) && sb->segment_size >= 4096 &&
 	       sb->segment_size % 4096 == 0 && sb->segment_size <= len &&
 	       sb->nextents >= 1 && sb->nextents <= SB_EXTENTS_MAX &&
 	       sb->key_max >= 1 && sb->key_max <= (1U << 20) &&
@@ -447,8 +450,8 @@ int regions_map(const uint8_t *img, uint64_t len, struct region_map *m)
 		m->format_major = sb.major;
 		/* next_segment_id, right after the static bytes, is the
 		 * superblock's too: a bad one could reuse a segment id */
-		rc = add(m, len, sb.off, sb.major == 2 ? SB_MUTABLE : SB_STATIC,
-			 REGION_SUPER);
+		rc = add(m, len, sb.off, sb.major == 3 ? SB_MUTABLE3 :
+			 sb.major == 2 ? SB_MUTABLE : SB_STATIC, REGION_SUPER);
 		if (!rc && super_usable(&sb, len))
 			rc = map_format2(img, len, &sb, m, &slots);
 	}

@@ -101,6 +101,8 @@ int main(void)
 		T_ASSERT_OK(pmkv_put(kv, k, klen, k, klen));
 	}
 	T_ASSERT_OK(pmkv_close(&kv));
+	/* recovery's allocations, not those of loading a checkpoint */
+	t_pool_forget_checkpoint(path);
 
 	allocs = 0;
 	kv = t_pool_open(path, 0);

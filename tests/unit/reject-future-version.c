@@ -6,7 +6,9 @@
  * PMKV_E_VERSION and a message naming the path or the version, read-write
  * and read-only, and is left byte-for-byte unchanged; so is a pool whose
  * key limit is larger than this build's PMKV_KEY_MAX (it may hold keys
- * this build cannot handle). The control -- the same rewrite with this
+ * this build cannot handle); and so is a pool of format 2, the one before
+ * the index checkpoint, whose build would write without clearing
+ * ckpt_gen. The control -- the same rewrite with this
  * build's own values -- opens with its data, so the checksum helper and
  * the offsets are right and only the version decides.
  */
@@ -64,6 +66,11 @@ static void next_major(struct pmkv_super *sb)
 	sb->format_major++;
 }
 
+static void format2(struct pmkv_super *sb)
+{
+	sb->format_major = 2;
+}
+
 static void far_major(struct pmkv_super *sb)
 {
 	sb->format_major = 0xfffffff0U;
@@ -97,6 +104,10 @@ int main(void)
 	T_ASSERT_OK(pmkv_close(&kv));
 
 	rewrite(orig, path, sizeof(path), next_major);
+	refuse(path, PMKV_E_VERSION, "version");
+
+	T_ASSERT_EQ(PMKV_FORMAT_MAJOR, 3);
+	rewrite(orig, path, sizeof(path), format2);
 	refuse(path, PMKV_E_VERSION, "version");
 
 	rewrite(orig, path, sizeof(path), far_major);
