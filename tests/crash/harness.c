@@ -1257,6 +1257,9 @@ static void run_enum(const struct job *j, const struct cw_opts *o,
 		}
 	}
 
+	if (!j->depth && j->w->reopen_closed && p.at[p.n])
+		r->recovery_at[p.n] = 1;
+
 	/* pass 2: images, judged as they come */
 	r->model = malloc(j->nkeys * sizeof(struct kst));
 	r->after = malloc(j->nkeys * sizeof(struct kst));

@@ -54,6 +54,12 @@ struct cw {
 	uint32_t nkeys;		/* keys are 0 .. nkeys - 1 */
 	bool create;		/* the workload creates the pool: no setup */
 	bool expect_gc;		/* reclamation must run during the workload */
+	/*
+	 * the image after the workload's clean close always has its reopen
+	 * crashed at each of its points: the open that loads the index
+	 * checkpoint the close wrote, and the writes and close after it
+	 */
+	bool reopen_closed;
 	struct cw_list setup, ops;
 	uint32_t next_gen;
 	struct cw_list *cur;	/* where cw_put() and friends append */
