@@ -236,6 +236,12 @@ void text_result(const struct bench_config *cfg, const struct bench_result *r,
 		text_xfer(cfg, r, def);
 		return;
 	}
+	if (r->is_open) {
+		printf("%-12s : %8.3f s after a clean close; %8.3f s after a crash\n",
+		       r->name, r->open_clean_s, r->open_crash_s);
+		fflush(stdout);
+		return;
+	}
 	printf("%-12s : %11.3f micros/op; %9.0f ops/sec; %7.1f MB/s;"
 	       " %" PRIu64 " ops", r->name, r->micros_per_op, r->ops_per_sec,
 	       r->mb_per_sec, r->ops);

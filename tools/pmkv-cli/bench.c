@@ -38,6 +38,8 @@ static const struct bench_def defs[] = {
 	{ "backup", BENCH_BACKUP, false, false, { 0 } },
 	{ "restore", BENCH_RESTORE, false, false, { 0 } },
 	{ "backup-puts", BENCH_BACKUP_PUTS, false, false, { 0 } },
+	/* not db_bench's: what a restart costs */
+	{ "open", BENCH_OPEN, false, false, { 0 } },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))

@@ -38,6 +38,8 @@ enum bench_kind {
 	BENCH_BACKUP,		/* a hot backup into the backup directory */
 	BENCH_RESTORE,		/* the latest backup into a new store */
 	BENCH_BACKUP_PUTS,	/* overwrite alone, then during backups */
+	/* bench-open.c: the store closed and opened again, timed */
+	BENCH_OPEN,		/* after a clean close, then after a crash */
 };
 
 /* the shares of a YCSB mix, in percent; they add up to 100 */
@@ -146,6 +148,10 @@ struct bench_result {
 	uint64_t backups_cancelled;	/* stopped when the puts ended */
 	uint64_t backup_bytes;	/* of the finished ones */
 	double backup_busy;	/* the share of the puts' time a backup ran */
+
+	/* open: seconds of an open after a clean close, after a crash */
+	bool is_open;
+	double open_clean_s, open_crash_s;
 
 	struct hist *hist;	/* with params.histogram; bench_result_fini() */
 
@@ -273,6 +279,17 @@ int bench_xfer_run(const struct bench_engine *eng, struct bench_db *db,
 		   const struct bench_params *p, const struct bench_def *def,
 		   struct bench_state *st, struct bench_xfer_ctx *x,
 		   struct bench_result *res, char *msg, size_t msglen);
+
+/*
+ * bench_open_run -- close the store *db, time an open of it (after that
+ * clean close), then, once a child opened it read-write and died without
+ * closing, another open (after a crash); *db is the last open's handle,
+ * or NULL after a failure. c says how to open it.
+ */
+int bench_open_run(const struct bench_engine *eng, struct bench_db **db,
+		   const struct bench_store_conf *c,
+		   const struct bench_def *def, struct bench_result *res,
+		   char *msg, size_t msglen);
 
 /* remove what bench_xfer_run() left in x, unless x->keep: true if kept */
 bool bench_xfer_done(struct bench_xfer_ctx *x);

@@ -1008,11 +1008,17 @@ static int run_store(struct bench_opts *o, const char *cmd, unsigned e,
 		    store_recreate(o, cmd, st))
 			return CLI_FAIL;
 		st->pristine = false;
-		if (bench_is_xfer(d))
+		if (bench_is_xfer(d)) {
 			rc = bench_xfer_run(st->eng, st->db, &cfg->p, d,
 					    &st->st, &st->xfer, r, msg,
 					    sizeof(msg));
-		else
+		} else if (d->kind == BENCH_OPEN) {
+			struct bench_store_conf c;
+
+			store_conf(cfg, st, false, &c);
+			rc = bench_open_run(st->eng, &st->db, &c, d, r, msg,
+					    sizeof(msg));
+		} else
 			rc = bench_run(st->eng, st->db, &cfg->p, d, &st->st,
 				       r, msg, sizeof(msg));
 		if (rc) {
