@@ -306,6 +306,13 @@ static int batch_hold(struct pmkv *kv, struct pmkv_batch *b,
 		if (index_lock(&kv->index, &in[made].key, true, &lk))
 			break;
 		e = index_locked_upsert(&lk, &in[made].key, &created);
+		if (!e) {
+			index_unlock(&lk);
+			batch_unhold(kv, in, made);
+			return pmkv_err(PMKV_E_CORRUPT,
+					"%s: a record beside one of the batch's keys in the index is damaged: the keys cannot be compared",
+					kv->path);
+		}
 		if (created)
 			e->off = in[made].off | IE_TOMB | IE_HOLD;
 		e->count++;
@@ -343,7 +350,8 @@ static void batch_publish(struct pmkv *kv, struct pmkv_batch *b,
 
 		/* the entry is there, held: no room to make, no failure */
 		(void)index_lock(&kv->index, &in[i].key, false, &lk);
-		commit_publish_locked(kv, &lk, &in[i]);
+		/* a held entry is found, never refused */
+		(void)commit_publish_locked(kv, &lk, &in[i]);
 		index_unlock(&lk);
 	}
 	__atomic_store_n(&kv->batch_seq, kv->batch_seq + 1, __ATOMIC_RELEASE);

@@ -82,8 +82,8 @@ static inline void live_sub(struct seg *s, uint64_t n)
 	(void)was;
 }
 
-void commit_publish_locked(struct pmkv *kv, struct ilock *lk,
-			   struct install *in)
+int commit_publish_locked(struct pmkv *kv, struct ilock *lk,
+			  struct install *in)
 {
 	const struct pmkv_record *old;
 	struct ientry *e;
@@ -91,6 +91,13 @@ void commit_publish_locked(struct pmkv *kv, struct ilock *lk,
 
 	PMKV_ASSERT(index_locked_held(lk));
 	e = index_locked_upsert(lk, &in->key, &created);
+	if (!e) {
+		/* the caller takes the record back: not live after all */
+		live_sub(in->seg, in->size);
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: a record beside this key in the index is damaged: the keys cannot be compared",
+				kv->path);
+	}
 	if (!in->counted)
 		e->count++;
 	/* the count is of records on media: it cannot wrap */
@@ -102,7 +109,7 @@ void commit_publish_locked(struct pmkv *kv, struct ilock *lk,
 		in->was_live = false;
 		if (!in->tomb)
 			index_locked_count(lk, 1);
-		return;
+		return 0;
 	}
 	old = kv_ptr(kv, IE_OFF(e));
 	in->was_live = IE_LIVE(e->off);
@@ -115,6 +122,7 @@ void commit_publish_locked(struct pmkv *kv, struct ilock *lk,
 		/* a newer version won the race: ours is dead on arrival */
 		live_sub(in->seg, in->size);
 	}
+	return 0;
 }
 
 /*

@@ -146,9 +146,12 @@ struct install {
  * is there; the leaf of the key is locked (lk, with room for it) and the
  * record's bytes already count in its segment's live bytes. An entry
  * marked IE_HOLD is a batch's placeholder: no record of it is published.
+ * PMKV_E_CORRUPT when the key is new and would go beside a damaged record
+ * (index_locked_upsert()): nothing changed but the live bytes, which no
+ * longer count the record; the caller retracts it.
  */
-void commit_publish_locked(struct pmkv *kv, struct ilock *lk,
-			   struct install *in);
+int commit_publish_locked(struct pmkv *kv, struct ilock *lk,
+			  struct install *in);
 /*
  * Make the durable records of the commit from off on, which will not be
  * published, invalid to recovery; they are the last of their segment

@@ -247,9 +247,56 @@ static inline uint32_t pfx_lower(const uint64_t *pfx, uint32_t n, uint64_t p)
 }
 
 /*
+ * The record at off is whole: within the pool, its header and key match
+ * their checksum. From one copy of the header, so that a reader without
+ * the lock bounds what it hashes by the length it checked.
+ */
+static bool rec_intact(const struct index *t, uint64_t off)
+{
+	struct pmkv_record h;
+
+	if (off % PMKV_REC_ALIGN || off < sizeof(h) ||
+	    off > t->limit - sizeof(h))
+		return false;
+	memcpy(&h, t->base + off, sizeof(h));
+	if (h.klen == 0 || h.klen > PMKV_KEY_MAX ||
+	    h.klen > t->limit - off - sizeof(h))
+		return false;
+	return rec_hcsum(&h, t->base + off + sizeof(h)) == h.hcsum;
+}
+
+/*
+ * No entry of e[0, n) equals k, and the search ended at pos. An index
+ * loaded from a checkpoint (verify_keys) did not read its records, and one
+ * damaged since the close may have misled the search: k was compared with
+ * bytes that record no longer holds. The entries are in order by the keys
+ * as they were, so a comparison with any other entry is right, and the
+ * search ends just before or just after the misleading one: at pos - 1 or
+ * pos, with k's prefix (the index's own copy, from before the damage).
+ * true when one of those fails its checksum: "absent" may be wrong.
+ */
+static bool miss_beside_damage(const struct index *t, const uint64_t *pfx,
+			       const struct ientry *e, uint32_t n,
+			       uint32_t pos, uint64_t prefix)
+{
+	if (!t->verify_keys)
+		return false;
+	for (uint32_t i = pos ? pos - 1 : 0; i <= pos && i < n; i++) {
+		uint64_t off = LOAD(e[i].off);
+
+		/* a batch's placeholder is this handle's record, not the close's */
+		if (LOAD(pfx[i]) == prefix && !(off & IE_HOLD) &&
+		    !rec_intact(t, off & ~IE_TOMB))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The first of n entries (prefixes pfx, offsets in e) that is >= k, or
- * > k when strict; *eq when it is equal. RACY_BAD (as a negative int in
- * *bad) when a record cannot be read; the caller validates anyway.
+ * > k when strict; *eq when it is equal. *bad when a record cannot be
+ * read, or k is absent beside a damaged one (miss_beside_damage()); the
+ * caller validates anyway.
  */
 static uint32_t entries_lower(const struct index *t, const uint64_t *pfx,
 			      const struct ientry *e, uint32_t n,
@@ -269,23 +316,35 @@ static uint32_t entries_lower(const struct index *t, const uint64_t *pfx,
 		}
 		if (c < 0 || (c == 0 && !strict)) {
 			*eq = c == 0;
-			return i;
+			break;
 		}
 	}
+	if (!*eq && miss_beside_damage(t, pfx, e, n, i, k->prefix))
+		*bad = true;
 	return i;
 }
 
-/* first position of a locked leaf whose entry is >= k; *eq when equal */
+/*
+ * first position of a locked leaf whose entry is >= k; *eq when equal,
+ * *bad as entries_lower() says it
+ */
+static uint32_t leaf_lower_bad(const struct index *t, const struct leaf *l,
+			       const struct key *k, bool *eq, bool *bad)
+{
+	*bad = false;
+	return entries_lower(t, l->pfx, l->e, l->n, k, false, eq, bad);
+}
+
 static uint32_t leaf_lower(const struct index *t, const struct leaf *l,
 			   const struct key *k, bool *eq)
 {
-	bool bad = false;
+	bool bad;
 
 	/*
 	 * A key that cannot be read (damaged since open) compares greater
 	 * than k: the leaf stays in order around it, nothing reads past it.
 	 */
-	return entries_lower(t, l->pfx, l->e, l->n, k, false, eq, &bad);
+	return leaf_lower_bad(t, l, k, eq, &bad);
 }
 
 /* inner_child() from separator i on, whose prefix equals k's */
@@ -753,6 +812,15 @@ struct ientry *index_locked_find(struct ilock *lk, const struct key *k)
 	return eq ? &l->e[pos] : NULL;
 }
 
+bool index_locked_damaged(struct ilock *lk, const struct key *k)
+{
+	bool eq, bad;
+
+	PMKV_ASSERT(index_locked_held(lk));
+	leaf_lower_bad(lk->t, lk->leaf, k, &eq, &bad);
+	return !eq && bad;
+}
+
 struct ientry *index_find_quiet(struct index *t, const struct key *k)
 {
 	struct ilock lk;
@@ -770,13 +838,15 @@ struct ientry *index_locked_upsert(struct ilock *lk, const struct key *k,
 {
 	struct leaf *l = lk->leaf;
 	uint32_t pos;
-	bool eq;
+	bool eq, bad;
 
 	PMKV_ASSERT(index_locked_held(lk));
-	pos = leaf_lower(lk->t, l, k, &eq);
+	pos = leaf_lower_bad(lk->t, l, k, &eq, &bad);
 	*created = !eq;
 	if (eq)
 		return &l->e[pos];
+	if (bad)
+		return NULL;
 	/* index_lock() with room made sure of it */
 	PMKV_ASSERT(l->n < LEAF_CAP);
 	leaf_insert_at(l, pos, k->prefix);
@@ -861,7 +931,7 @@ int index_find_racy(const struct index *t, const struct key *k,
 		if (c == RACY_BAD)
 			return RACY_BAD;
 		if (c < 0)
-			return 0;
+			break;
 		if (c == 0) {
 			out->off = off;
 			out->count = LOAD(l->e[i].count);
@@ -869,7 +939,8 @@ int index_find_racy(const struct index *t, const struct key *k,
 			return 1;
 		}
 	}
-	return 0;
+	return miss_beside_damage(t, l->pfx, l->e, cnt, i, k->prefix) ?
+	       INDEX_DAMAGED : 0;
 }
 
 /* separator i of in, as a key, into buf (PMKV_KEY_MAX bytes); its length */
@@ -1067,7 +1138,8 @@ static int load_leaves(struct index *t, size_t n, const uint64_t *pfx,
 
 /*
  * Separator c - 1 of in: the key of entry f, the first under child c.
- * -ENOMEM when the copy of a long key's bytes cannot be made.
+ * -ENOMEM when the copy of a long key's bytes cannot be made, -EINVAL
+ * when the record to copy it from is damaged (verify_keys).
  */
 static int load_sep(struct index *t, struct inner *in, size_t c,
 		    const uint64_t *pfx, const struct ientry *ents, size_t f)
@@ -1086,6 +1158,9 @@ static int load_sep(struct index *t, struct inner *in, size_t c,
 		inner_set(in, (uint32_t)c - 1, &s);
 		return 0;
 	}
+	/* keys from a checkpoint: read only once checked */
+	if (t->verify_keys && !rec_intact(t, IE_OFF(&ents[f])))
+		return -EINVAL;
 	r = (const void *)(t->base + IE_OFF(&ents[f]));
 	if (!sep_set(t, &s, pfx[f], rec_key(r), r->klen))
 		return -ENOMEM;
@@ -1106,21 +1181,25 @@ static void load_drop(struct index *t, struct inner *in, uint32_t nsep)
 
 /*
  * An inner node over the cnt nodes from nodes[lo], whose first entries
- * first[] names; NULL when out of memory, its separators freed.
+ * first[] names; NULL (*rc says why, as load_sep()) with its separators
+ * freed.
  */
 static struct inner *load_inner(struct index *t, void *const *nodes,
 				const size_t *first, size_t lo, size_t cnt,
-				const uint64_t *pfx, const struct ientry *ents)
+				const uint64_t *pfx, const struct ientry *ents,
+				int *rc)
 {
 	struct inner *in = node_alloc(t, 1);
 
+	*rc = -ENOMEM;
 	if (!in)
 		return NULL;
 	for (size_t c = 0; c < cnt; c++) {
 		in->c[c] = nodes[lo + c];
 		if (!c)
 			continue;
-		if (load_sep(t, in, c, pfx, ents, first[lo + c])) {
+		*rc = load_sep(t, in, c, pfx, ents, first[lo + c]);
+		if (*rc) {
 			load_drop(t, in, (uint32_t)c - 1);
 			return NULL;
 		}
@@ -1132,7 +1211,8 @@ static struct inner *load_inner(struct index *t, void *const *nodes,
 /*
  * The nup nodes of the level above nodes[0, level_n), LOAD_FILL + 1
  * children each, into *upp and the first entry of each into *upfirstp.
- * On -ENOMEM the level below is still the caller's to free.
+ * On an error (load_sep()'s) the level below is still the caller's to
+ * free.
  */
 static int load_level(struct index *t, void *const *nodes,
 		      const size_t *first, size_t level_n, size_t nup,
@@ -1141,6 +1221,7 @@ static int load_level(struct index *t, void *const *nodes,
 {
 	void **up = calloc(nup, sizeof(*up));
 	size_t *upfirst = calloc(nup, sizeof(*upfirst));
+	int rc = -ENOMEM;
 
 	if (!up || !upfirst)
 		goto err;
@@ -1149,7 +1230,7 @@ static int load_level(struct index *t, void *const *nodes,
 		size_t cnt = level_n - lo < LOAD_FILL + 1 ? level_n - lo :
 							     LOAD_FILL + 1;
 
-		up[i] = load_inner(t, nodes, first, lo, cnt, pfx, ents);
+		up[i] = load_inner(t, nodes, first, lo, cnt, pfx, ents, &rc);
 		if (!up[i])
 			goto err;
 		upfirst[i] = first[lo];
@@ -1163,7 +1244,7 @@ err:
 		load_drop(t, up[i], ((struct inner *)up[i])->n);
 	free(up);
 	free(upfirst);
-	return -ENOMEM;
+	return rc;
 }
 
 int index_load(struct index *t, size_t n, const uint64_t *pfx,
@@ -1173,7 +1254,7 @@ int index_load(struct index *t, size_t n, const uint64_t *pfx,
 	void **nodes = NULL, **up;
 	size_t *first = NULL, *upfirst;
 	int64_t live = 0;
-	int h = 0;
+	int h = 0, rc;
 
 	if (t->top || n == 0)
 		return t->top ? -EEXIST : 0;
@@ -1187,8 +1268,9 @@ int index_load(struct index *t, size_t n, const uint64_t *pfx,
 	while (level_n > 1) {
 		size_t nup = (level_n + LOAD_FILL) / (LOAD_FILL + 1);
 
-		if (load_level(t, nodes, first, level_n, nup, pfx, ents, &up,
-			       &upfirst))
+		rc = load_level(t, nodes, first, level_n, nup, pfx, ents, &up,
+				&upfirst);
+		if (rc)
 			goto err_tree;
 		/* the level below hangs from up[] now */
 		free(nodes);
@@ -1206,14 +1288,14 @@ int index_load(struct index *t, size_t n, const uint64_t *pfx,
 
 err_tree:
 	/*
-	 * Out of memory half way: free what was built. Nodes of the current
-	 * level own everything below them.
+	 * Out of memory or a damaged key half way: free what was built.
+	 * Nodes of the current level own everything below them.
 	 */
 	for (i = 0; i < level_n; i++)
 		free_tree(t, nodes[i], h);
 	free(nodes);
 	free(first);
-	return -ENOMEM;
+	return rc;
 err:
 	for (i = 0; nodes && i < nnodes; i++)
 		if (nodes[i])

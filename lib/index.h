@@ -55,6 +55,12 @@ struct index {
 	uint64_t limit;		/* bytes mapped at base */
 	struct arena *mem;	/* where its nodes come from */
 	uint64_t bytes;		/* DRAM held by separator copies (atomic) */
+	/*
+	 * The records were not read since the index was built (it was loaded
+	 * from a checkpoint): a key read from one may be damaged, so a search
+	 * that a record's key misled is checked (see miss_beside_damage()).
+	 */
+	bool verify_keys;
 	struct index_count nkeys[INDEX_STRIPES];	/* live keys, summed */
 };
 
@@ -64,11 +70,14 @@ uint64_t index_nkeys(const struct index *t);
 
 /*
  * Lock-free lookups. index_find_racy() copies the entry of k into *out:
- * 1 found, 0 not, RACY_BAD when a writer was in the way (try again). What
+ * 1 found, 0 not, RACY_BAD when a writer was in the way (try again),
+ * INDEX_DAMAGED when k is not found beside a record whose key fails its
+ * checksum (only with verify_keys): "absent" may be wrong. What
  * it returned, and whatever the caller read through it since, holds only
  * if index_read_valid(rd) says so afterwards.
  */
 #define RACY_BAD (-2)
+#define INDEX_DAMAGED (-3)
 struct iread {
 	const uint64_t *ver;	/* the leaf's version word */
 	uint64_t v;		/* ... as it was read */
@@ -97,9 +106,17 @@ int index_lock(struct index *t, const struct key *k, bool room,
 	       struct ilock *lk);
 void index_unlock(struct ilock *lk);
 struct ientry *index_locked_find(struct ilock *lk, const struct key *k);
-/* the entry of k, zeroed if it was absent (the leaf has room: never NULL) */
+/*
+ * the entry of k, zeroed if it was absent (the leaf has room); NULL when
+ * k is absent and would go beside a damaged record (index_locked_damaged())
+ */
 struct ientry *index_locked_upsert(struct ilock *lk, const struct key *k,
 				   bool *created);
+/*
+ * k, absent from the locked leaf, sits beside a record whose key fails its
+ * checksum: with verify_keys, k may be that record's key (PMKV_E_CORRUPT)
+ */
+bool index_locked_damaged(struct ilock *lk, const struct key *k);
 void index_locked_remove(struct ilock *lk, const struct key *k);
 /* the live-key count moves by d (under the leaf's lock) */
 void index_locked_count(struct ilock *lk, int64_t d);
@@ -137,7 +154,6 @@ struct isnap {
  * read (the leaf was quiet; the records were damaged since open). Writers
  * in the way are waited for.
  */
-#define INDEX_DAMAGED (-3)
 int index_snap(const struct index *t, const struct key *k, bool strict,
 	       bool below, struct isnap *s);
 /*
@@ -157,7 +173,11 @@ static inline bool isnap_valid(const struct isnap *s)
 int index_snap_cmp(const struct index *t, const struct isnap *s, uint32_t i,
 	      const struct key *k);
 
-/* fill an empty index with n entries sorted by key; -ENOMEM leaves it empty */
+/*
+ * fill an empty index with n entries sorted by key; -ENOMEM leaves it
+ * empty, and so does -EINVAL: with verify_keys, a record whose key a
+ * separator needs fails its checksum
+ */
 int index_load(struct index *t, size_t n, const uint64_t *pfx,
 	       const struct ientry *ents);
 /*

@@ -72,8 +72,13 @@ static int write_one(struct pmkv *kv, const struct key *k, const void *val,
 		goto out;
 	}
 	__atomic_fetch_add(&c.seg->live, in.size, __ATOMIC_RELAXED);
-	commit_publish_locked(kv, &lk, &in);
+	rc = commit_publish_locked(kv, &lk, &in);
 	index_unlock(&lk);
+	if (rc) {
+		/* beside a damaged key: in no index, so no record either */
+		commit_retract(&c, in.off);
+		goto out;
+	}
 	if (tomb)
 		c.w->deletes++;
 	else
@@ -183,7 +188,25 @@ static struct ientry *find_live(struct ilock *lk, const struct key *k)
 	return e;
 }
 
-/* find_live() without the lock: 1 live, 0 not, -1 when a writer was in */
+/*
+ * No live entry for k in its locked leaf: -ENOENT, or PMKV_E_CORRUPT when
+ * a record beside where k would be, read to compare keys, is damaged: its
+ * key cannot be read, or (an index loaded from a checkpoint, index.h's
+ * verify_keys) fails its checksum. k may be that key.
+ */
+static int absent(struct pmkv *kv, struct ilock *lk, const struct key *k)
+{
+	if (index_locked_damaged(lk, k))
+		return pmkv_err(PMKV_E_CORRUPT,
+				"%s: a record beside this key in the index is damaged: the keys cannot be compared",
+				kv->path);
+	return -ENOENT;
+}
+
+/*
+ * find_live() without the lock: 1 live, 0 not, -1 when a writer was in
+ * or the answer needs the lock (INDEX_DAMAGED)
+ */
 static int find_live_try(struct pmkv *kv, const struct key *k)
 {
 	uint64_t bseq = batch_begin(kv);
@@ -196,15 +219,16 @@ static int find_live_try(struct pmkv *kv, const struct key *k)
 	index_racy_begin();
 	found = index_find_racy(&kv->index, k, &e, &rd);
 	index_racy_end();
-	if (found == RACY_BAD || !read_valid(kv, &rd, bseq))
+	if (found < 0 || !read_valid(kv, &rd, bseq))
 		return -1;
 	return found && IE_LIVE(e.off);
 }
 
-static bool key_is_live(struct pmkv *kv, const struct key *k)
+/* 1 when k is live, 0 when not, or PMKV_E_CORRUPT (absent()) */
+static int key_live(struct pmkv *kv, const struct key *k)
 {
 	struct ilock lk;
-	bool found;
+	int found;
 
 	for (int i = 0; i < READ_TRIES; i++) {
 		int rc = find_live_try(kv, k);
@@ -215,6 +239,8 @@ static bool key_is_live(struct pmkv *kv, const struct key *k)
 	}
 	lock_key(kv, k, &lk);
 	found = find_live(&lk, k) != NULL;
+	if (!found && absent(kv, &lk, k) != -ENOENT)
+		found = PMKV_E_CORRUPT;
 	unlock_key(kv, &lk);
 	return found;
 }
@@ -273,6 +299,8 @@ static int get_try(struct pmkv *kv, const struct key *k, void *buf,
 	found = index_find_racy(&kv->index, k, &e, &rd);
 	if (found == RACY_BAD)
 		return TRY_AGAIN;
+	if (found == INDEX_DAMAGED)
+		return read_valid(kv, &rd, bseq) ? TRY_LOCKED : TRY_AGAIN;
 	if (!found || !IE_LIVE(e.off))
 		return read_valid(kv, &rd, bseq) ? -ENOENT : TRY_AGAIN;
 	off = IE_OFF(&e);
@@ -322,7 +350,7 @@ static int get_locked(struct pmkv *kv, const struct key *k, void *buf,
 	lock_key(kv, k, &lk);
 	e = find_live(&lk, k);
 	if (!e) {
-		rc = -ENOENT;
+		rc = absent(kv, &lk, k);
 		goto out;
 	}
 	off = IE_OFF(e);
@@ -378,7 +406,7 @@ int kv_value_pin(struct pmkv *kv, const void *key, size_t klen,
 	lock_key(kv, &k, &lk);
 	e = find_live(&lk, &k);
 	if (!e) {
-		rc = -ENOENT;
+		rc = absent(kv, &lk, &k);
 		goto out;
 	}
 	off = IE_OFF(e);
@@ -451,8 +479,8 @@ int pmkv_exists(struct pmkv *kv, const void *key, size_t klen)
 	rc = key_args(kv, key, klen, &k);
 	if (rc)
 		return rc;
-	return key_is_live(kv, &k) ? 0 :
-	       err_plain(-ENOENT, "no such key");
+	rc = key_live(kv, &k);
+	return rc == 1 ? 0 : rc ? rc : err_plain(-ENOENT, "no such key");
 }
 
 int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
@@ -467,7 +495,10 @@ int pmkv_delete(struct pmkv *kv, const void *key, size_t klen)
 	if (rc)
 		return rc;
 	/* an absent key costs no record */
-	if (!key_is_live(kv, &k))
+	rc = key_live(kv, &k);
+	if (rc < 0)
+		return rc;
+	if (!rc)
 		return err_plain(-ENOENT, "no such key");
 	rc = write_one(kv, &k, NULL, 0, true, NULL, &was_live);
 	if (rc)
