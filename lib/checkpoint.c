@@ -42,7 +42,7 @@
 
 #include "checkpoint.h"
 #include "format.h"
-#include "index_shim.h"
+#include "index.h"
 #include "internal.h"
 #include "record.h"
 #include "segment.h"
@@ -66,7 +66,6 @@ struct writing {
 	uint64_t *pfx;			/* in the pool */
 	struct pmkv_ckpt_entry *ents;	/* in the pool */
 	uint64_t n, done, nlive;
-	uint64_t *live;			/* [slot]: bytes of newest records */
 	size_t staged;
 	XXH3_state_t hp, he;
 	uint64_t spfx[STAGE];
@@ -136,15 +135,8 @@ static int write_one(void *arg, uint64_t pfx, const struct ientry *e)
 	w->spfx[w->staged] = pfx;
 	memcpy(&w->sents[w->staged], e, sizeof(*e));
 	w->nlive += !(e->off & IE_TOMB);
-	/*
-	 * live bytes as recovery counts them, from the records the index
-	 * names, not the handle's running sums: those may have drifted
-	 * (issue 17: a batch that replaced an operation), and the next
-	 * open would otherwise inherit the drift instead of a recount
-	 */
 	if (e->seg >= w->kv->nsegs_max)
 		return -EOVERFLOW;
-	w->live[e->seg] += rec_size(kv_ptr(w->kv, IE_OFF(e)));
 	if (++w->staged == STAGE)
 		stage_out(w);
 	return 0;
@@ -152,7 +144,7 @@ static int write_one(void *arg, uint64_t pfx, const struct ientry *e)
 
 /* the segment table, in slot order as segment_load() lists segments */
 static uint64_t segs_write(struct pmkv *kv, struct pmkv_ckpt_seg *dst,
-			   const uint64_t *live, uint64_t hash[2])
+			   uint64_t hash[2])
 {
 	const struct persist_ops *ops = kv->persist;
 	XXH3_state_t st;
@@ -171,7 +163,12 @@ static uint64_t segs_write(struct pmkv *kv, struct pmkv_ckpt_seg *dst,
 		e.size = s->size;
 		e.reclaim = s->reclaim;
 		e.used = s->used;
-		e.live = live[i];
+		/*
+		 * the running sum, exact with writers quiet: check_run()
+		 * recounts it from the records (a read of every newest record,
+		 * seconds at ten million keys: not at every close)
+		 */
+		e.live = __atomic_load_n(&s->live, __ATOMIC_RELAXED);
 		ops->copy(&kv->misc_pc, dst + n++, &e, sizeof(e));
 		XXH3_128bits_update(&st, &e, sizeof(e));
 	}
@@ -196,12 +193,8 @@ static uint64_t place(struct pmkv *kv, uint64_t bytes)
 	return badblocks_hit(&kv->bad, off, bytes) ? 0 : off;
 }
 
-/*
- * The arrays, written as the index walks, and each slot's live bytes in
- * live[]. No fence.
- */
-static int body_write(struct pmkv *kv, struct pmkv_ckpt *h, uint8_t *at,
-		      uint64_t *live)
+/* The arrays, written as the index walks. No fence. */
+static int body_write(struct pmkv *kv, struct pmkv_ckpt *h, uint8_t *at)
 {
 	struct writing *w = malloc(sizeof(*w));
 	int rc;
@@ -209,14 +202,13 @@ static int body_write(struct pmkv *kv, struct pmkv_ckpt *h, uint8_t *at,
 	if (!w)
 		return -ENOMEM;
 	w->kv = kv;
-	w->live = live;
 	w->pfx = (uint64_t *)(at + h->pfx_off);
 	w->ents = (struct pmkv_ckpt_entry *)(at + h->ents_off);
 	w->n = h->nentries;
 	w->done = w->staged = w->nlive = 0;
 	XXH3_128bits_reset(&w->hp);
 	XXH3_128bits_reset(&w->he);
-	rc = index_walk(index_of(kv), write_one, w);
+	rc = index_walk(&kv->index, write_one, w);
 	if (!rc && w->staged)
 		stage_out(w);
 	if (!rc && w->done != w->n)
@@ -234,14 +226,13 @@ void checkpoint_write(struct pmkv *kv)
 	const struct persist_ops *ops = kv->persist;
 	uint64_t t0 = now_ns(), n = 0, nsegs = kv->nsegs, off;
 	struct pmkv_ckpt h = { .magic = PMKV_CKPT_MAGIC };
-	uint64_t *live;
 	uint8_t *at;
 	int rc;
 
 	if (kv->rdonly || kv->from_copy || sb->restoring || kv->misc_pc.error ||
 	    __atomic_load_n(&kv->poisoned, __ATOMIC_RELAXED) || !enabled())
 		return;
-	index_walk(index_of(kv), count_one, &n);
+	index_walk(&kv->index, count_one, &n);
 	h.format_major = PMKV_FORMAT_MAJOR;
 	h.format_minor = PMKV_FORMAT_MINOR;
 	h.gen = sb->ckpt_seq + 1;
@@ -260,12 +251,10 @@ void checkpoint_write(struct pmkv *kv)
 		return;
 	}
 	at = kv_ptr(kv, off);
-	live = calloc(kv->nsegs_max ? kv->nsegs_max : 1, sizeof(*live));
-	rc = live ? body_write(kv, &h, at, live) : -ENOMEM;
-	if (!rc && segs_write(kv, (void *)(at + h.segs_off), live,
-			      h.segs_hash) != nsegs)
+	rc = body_write(kv, &h, at);
+	if (!rc && segs_write(kv, (void *)(at + h.segs_off), h.segs_hash) !=
+		   nsegs)
 		rc = -EOVERFLOW;
-	free(live);
 	if (rc) {
 		log_warn("%s: no index checkpoint: %s", kv->path,
 			 rc == -ENOMEM ? "no memory" :
@@ -478,18 +467,21 @@ int checkpoint_load(struct pmkv *kv, struct seg **segs, size_t nsegs)
 		return 1;
 	}
 	t1 = now_ns();
-	rc = index_load(index_of(kv), h->nentries,
+	/* no record was read: a key read from one is checked (index.h) */
+	kv->index.verify_keys = true;
+	rc = index_load(&kv->index, h->nentries,
 			(const uint64_t *)(at + h->pfx_off),
 			(const struct ientry *)(at + h->ents_off));
 	if (copy && rc)
 		munmap(copy, len);
+	if (rc)
+		kv->index.verify_keys = false;
 	if (rc == -ENOMEM)
 		return pmkv_err(rc, "%s: no memory to load the index", kv->path);
-	/* left empty: keys damaged since the close may break their order */
+	/* left empty: a separator's record was damaged since the close */
 	if (rc)
-		return unusable(kv, "the index refused its entries (%s)",
-				strerror(-rc));
-	PMKV_ASSERT(index_nkeys(index_of(kv)) == h->nlive);
+		return unusable(kv, "a key it needs fails its checksum");
+	PMKV_ASSERT(index_nkeys(&kv->index) == h->nlive);
 	cs = (const void *)(at + h->segs_off);
 	for (size_t i = 0; i < nsegs; i++) {
 		segs[i]->used = cs[i].used;

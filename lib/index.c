@@ -247,13 +247,17 @@ static inline uint32_t pfx_lower(const uint64_t *pfx, uint32_t n, uint64_t p)
 }
 
 /*
- * The record at off is whole: within the pool, its header and key match
- * their checksum. From one copy of the header, so that a reader without
- * the lock bounds what it hashes by the length it checked.
+ * The record at off is whole and in its place: within the pool, in the
+ * segment it names at the offset it names (a header and key copied from
+ * elsewhere hash right), its header and key matching their checksum.
+ * From one copy of the header, so that a reader without the lock bounds
+ * what it reads by the lengths it checked.
  */
 static bool rec_intact(const struct index *t, uint64_t off)
 {
+	const struct pmkv_segment *seg;
 	struct pmkv_record h;
+	uint64_t start;
 
 	if (off % PMKV_REC_ALIGN || off < sizeof(h) ||
 	    off > t->limit - sizeof(h))
@@ -261,6 +265,14 @@ static bool rec_intact(const struct index *t, uint64_t off)
 	memcpy(&h, t->base + off, sizeof(h));
 	if (h.klen == 0 || h.klen > PMKV_KEY_MAX ||
 	    h.klen > t->limit - off - sizeof(h))
+		return false;
+	start = off - h.offset;
+	if (h.offset > off || start % PMKV_SLOT_ALIGN ||
+	    start > t->limit - sizeof(*seg))
+		return false;
+	seg = (const void *)(t->base + start);
+	if (LOAD(seg->magic) != PMKV_SEGMENT_MAGIC ||
+	    LOAD(seg->id) != h.segment_id)
 		return false;
 	return rec_hcsum(&h, t->base + off + sizeof(h)) == h.hcsum;
 }
