@@ -13,13 +13,20 @@
  *   - a bit flipped in the checkpoint's header, segment table, prefixes or
  *     entries, or a superblock naming another generation, makes the open
  *     read the log, with the same data; salvage always reads the log;
- *   - PMKV_CHECKPOINT=0 makes the close write none.
+ *   - PMKV_CHECKPOINT=0 makes the close write none;
+ *   - the live bytes it saved are those check_run() counts from the records
+ *     (batches that replace one of their own operations included);
+ *   - a key damaged in the log since the close (the checkpoint whole): a
+ *     get or exists of it, or of a key beside it, is PMKV_E_CORRUPT or
+ *     right, never -ENOENT for a key that is there; a put beside it is
+ *     refused and writes nothing that a later open finds.
  */
 #include <errno.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "t.h"
+#include "check.h"
 #include "internal.h"
 
 #define NKEYS 3000U
@@ -72,6 +79,89 @@ static void check(struct pmkv *kv)
 	}
 	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
 	T_ASSERT_EQ(st.keys, live);
+	/* entries, counts and every segment's live bytes against the log */
+	T_ASSERT_OK(check_run(kv));
+}
+
+/*
+ * A batch that puts key i twice and deletes key j after putting it: the
+ * replaced operations' records are on media but named by no entry.
+ */
+static void batch_replacing(struct pmkv *kv, unsigned i, unsigned j)
+{
+	struct pmkv_batch *b;
+	uint8_t v[VLEN];
+	char k[32];
+	size_t kl;
+
+	T_ASSERT_OK(pmkv_batch_new(kv, &b));
+	value_of(i, 3, v);
+	kl = key_of(i, k);
+	T_ASSERT_OK(pmkv_batch_put(b, k, kl, v, VLEN));
+	value_of(i, 4, v);
+	T_ASSERT_OK(pmkv_batch_put(b, k, kl, v, VLEN));
+	kl = key_of(j, k);
+	T_ASSERT_OK(pmkv_batch_put(b, k, kl, v, VLEN));
+	T_ASSERT_OK(pmkv_batch_delete(b, k, kl));
+	T_ASSERT_OK(pmkv_batch_commit(b));
+	pmkv_batch_free(&b);
+	gen[i] = 4;
+	gen[j] = 0;
+}
+
+/*
+ * Key i's record damaged in the log of a closed pool whose checkpoint is
+ * whole: the open loads the checkpoint, and nothing answers as if the
+ * key were absent.
+ */
+static void key_damaged(const char *pristine, const char *path, unsigned i)
+{
+	struct pmkv_stats st;
+	struct pmkv *kv;
+	struct ientry *e;
+	struct key key;
+	uint8_t v[VLEN], b;
+	uint64_t off;
+	size_t vlen;
+	char k[32];
+	int rc;
+
+	t_copy_file(pristine, path);
+	kv = t_pool_open(path, PMKV_F_RDONLY);
+	key_make(&key, k, key_of(i, k));
+	e = index_find_quiet(&kv->index, &key);
+	T_ASSERT(e != NULL && IE_LIVE(e->off));
+	off = IE_OFF(e) + sizeof(struct pmkv_record) + 9;
+	T_ASSERT_OK(pmkv_close(&kv));
+	/* the key's last byte: its prefix, the index's copy, is untouched */
+	t_pread(path, &b, 1, off);
+	b ^= 0x01;
+	t_pwrite(path, &b, 1, off);
+
+	kv = t_pool_open(path, 0);
+	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
+	T_ASSERT_EQ(st.recovered_records, 0);	/* from the checkpoint */
+	T_EXPECT_ERR(pmkv_get(kv, k, key_of(i, k), v, sizeof(v), &vlen),
+		     PMKV_E_CORRUPT, "damaged");
+	T_EXPECT_ERR(pmkv_exists(kv, k, key_of(i, k)), PMKV_E_CORRUPT,
+		     "damaged");
+	/* its neighbours: right, or refused */
+	for (unsigned n = i - 1; n <= i + 1; n += 2) {
+		rc = pmkv_get(kv, k, key_of(n, k), v, sizeof(v), &vlen);
+		T_ASSERT(rc == PMKV_E_CORRUPT || (gen[n] ? rc == 0 : rc == -ENOENT));
+	}
+	/* a new key that sorts just after it: refused, nothing kept */
+	sprintf(k, "ckpt/%05u+", i);
+	memset(v, 0x5a, VLEN);
+	T_EXPECT_ERR(pmkv_put(kv, k, strlen(k), v, VLEN), PMKV_E_CORRUPT,
+		     "damaged");
+	T_ASSERT_OK(pmkv_close(&kv));
+
+	/* the log, read: the damage refuses the open */
+	T_ASSERT_OK(setenv("PMKV_CHECKPOINT", "0", 1));
+	T_EXPECT_ERR(pmkv_open(path, NULL, &kv), PMKV_E_CORRUPT,
+		     "header fails");
+	T_ASSERT_OK(unsetenv("PMKV_CHECKPOINT"));
 }
 
 /* open, check, close; the records the open read from the log */
@@ -153,6 +243,7 @@ int main(void)
 		T_ASSERT_OK(pmkv_delete(kv, k, key_of(i, k)));
 		gen[i] = 0;
 	}
+	batch_replacing(kv, 1, 2);
 	check(kv);
 	T_ASSERT_OK(pmkv_close(&kv));
 	T_ASSERT(super_u64(path, offsetof(struct pmkv_super, ckpt_gen)) != 0);
@@ -173,7 +264,7 @@ int main(void)
 	off = super_u64(path, offsetof(struct pmkv_super, ckpt_off));
 	t_pread(path, &h, sizeof(h), off);
 	T_ASSERT_EQ(h.magic, PMKV_CKPT_MAGIC);
-	T_ASSERT_EQ(h.nlive, (uint64_t)NKEYS - (NKEYS + 6) / 7);
+	T_ASSERT_EQ(h.nlive, (uint64_t)NKEYS - (NKEYS + 6) / 7 - 1);
 	T_ASSERT(h.nentries == NKEYS && h.nsegs > 0);
 	flipped(pristine, path, off + offsetof(struct pmkv_ckpt, version), "header");
 	flipped(pristine, path, off + h.segs_off + 34, "segment table");
@@ -181,6 +272,10 @@ int main(void)
 	flipped(pristine, path, off + h.ents_off + 16 * (NKEYS - 1) + 1, "entries");
 	flipped(pristine, path, t_super_off(path) +
 		offsetof(struct pmkv_super, ckpt_gen), "ckpt_gen");
+
+	/* keys damaged since the close: a tie of prefixes, and the last key */
+	key_damaged(pristine, path, 1234);
+	key_damaged(pristine, path, NKEYS - 2);
 
 	/* a crash after a write, then one before any */
 	t_copy_file(pristine, path);
