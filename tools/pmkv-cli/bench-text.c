@@ -239,6 +239,12 @@ void text_result(const struct bench_config *cfg, const struct bench_result *r,
 	if (r->is_open) {
 		printf("%-12s : %8.3f s after a clean close; %8.3f s after a crash\n",
 		       r->name, r->open_clean_s, r->open_crash_s);
+		printf(INDENT "the clean close took %.3f s", r->close_s);
+		if (r->open_floor_s > 0)
+			printf("; floor: %.3f s to first touch %.1f MB of fresh memory, what the index holds (%.1fx the floor)",
+			       r->open_floor_s, (double)r->index_bytes / 1e6,
+			       r->open_clean_s / r->open_floor_s);
+		printf("\n");
 		fflush(stdout);
 		return;
 	}

@@ -152,6 +152,8 @@ struct bench_result {
 	/* open: seconds of an open after a clean close, after a crash */
 	bool is_open;
 	double open_clean_s, open_crash_s;
+	double close_s;			/* the clean close before */
+	double open_floor_s;		/* index_bytes of fresh memory faulted in */
 
 	struct hist *hist;	/* with params.histogram; bench_result_fini() */
 

@@ -434,6 +434,10 @@ struct json_object *bench_result_to_json(const struct bench_result *res)
 	if (res->is_open) {
 		add(o, "open_clean_seconds", json_fixed(res->open_clean_s, 6));
 		add(o, "open_crash_seconds", json_fixed(res->open_crash_s, 6));
+		add(o, "close_seconds", json_fixed(res->close_s, 6));
+		if (res->open_floor_s > 0)
+			add(o, "open_floor_seconds",
+			    json_fixed(res->open_floor_s, 6));
 	}
 	if (res->hist)
 		add(o, "histogram", hist_to_json(res->hist));
