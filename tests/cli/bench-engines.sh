@@ -96,6 +96,27 @@ grep -q "^side by side" "$OUT" || fail "no side-by-side table"
 grep -q "x the floor" "$OUT" || fail "no floor multiples"
 grep -q "durable" "$OUT" || fail "the modes do not say whether writes are durable"
 
+# open: seconds in their own table, not as ops/sec in the side-by-side one;
+# pmkv's floor is the first touch of its index's memory
+expect_rc 0 bench --floor_buffer=4M --engine="$engines" --num=2000 \
+	--benchmarks=fillrandom,open
+grep -q "^open: seconds" "$OUT" || fail "no open table"
+grep -Eq "^open +[0-9]" "$OUT" && fail "open in the side-by-side table, as ops/sec"
+grep -Eq "^pmkv +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" "$OUT" ||
+	fail "no pmkv row with close, both opens and its floor"
+grep -q "the clean close took" "$OUT" || fail "no close time"
+expect_rc 0 bench --floor_buffer=4M --engine=pmkv --num=2000 \
+	--benchmarks=fillrandom,open --json
+python3 - "$OUT" <<'PY'
+import json, sys
+r = [r for r in json.load(open(sys.argv[1]))["results"] if r["benchmark"] == "open"]
+assert len(r) == 1, r
+r = r[0]
+for k in ("open_clean_seconds", "open_crash_seconds", "close_seconds",
+          "open_floor_seconds"):
+    assert r[k] > 0, (k, r)
+PY
+
 # --db: the other stores sit beside the pool, are kept with --keep, reused
 expect_rc 0 bench --floor_buffer=4M --engine="$engines" --num=400 \
 	--benchmarks=fillseq --db="$TEST_DIR/k.pool" --keep

@@ -357,6 +357,39 @@ static void xfer_summary(const struct bench_config *cfg,
 	}
 }
 
+/* the open benchmark side by side: seconds, and pmkv's floor */
+static void open_summary(const struct bench_config *cfg,
+			 const struct bench_def **list, unsigned nlist,
+			 const struct bench_result *res, const bool *ran)
+{
+	char head[64];
+
+	for (unsigned i = 0; i < nlist; i++) {
+		if (list[i]->kind != BENCH_OPEN)
+			continue;
+		printf("open: seconds to close, then to open after that clean close and after a crash\n");
+		printf("%-18s", "engine");
+		printf(" %9s %9s %9s %9s\n", "close", "clean", "crash",
+		       "floor");
+		for (unsigned e = 0; e < cfg->nstores; e++) {
+			const struct bench_result *r = &res[e * nlist + i];
+
+			snprintf(head, sizeof(head), "%s", cfg->store[e].eng->name);
+			printf("%-18s", head);
+			if (!ran[e * nlist + i]) {
+				printf(" %9s %9s %9s %9s\n", "-", "-", "-", "-");
+				continue;
+			}
+			printf(" %9.3f %9.3f %9.3f", r->close_s, r->open_clean_s,
+			       r->open_crash_s);
+			if (r->open_floor_s > 0)
+				printf(" %9.3f\n", r->open_floor_s);
+			else
+				printf(" %9s\n", "-");
+		}
+	}
+}
+
 void text_summary(const struct bench_config *cfg,
 		  const struct bench_def **list, unsigned nlist,
 		  const struct bench_result *res, const bool *ran)
@@ -380,8 +413,10 @@ void text_summary(const struct bench_config *cfg,
 	}
 	printf("\n");
 	for (unsigned i = 0; i < nlist; i++) {
+		/* seconds, not ops/sec: their own lines and tables say them */
 		if (list[i]->kind == BENCH_BACKUP ||
-		    list[i]->kind == BENCH_RESTORE)
+		    list[i]->kind == BENCH_RESTORE ||
+		    list[i]->kind == BENCH_OPEN)
 			continue;
 		printf("%-18s", list[i]->name);
 		for (unsigned e = 0; e < cfg->nstores; e++) {
@@ -407,5 +442,6 @@ void text_summary(const struct bench_config *cfg,
 		printf("\n");
 	}
 	xfer_summary(cfg, list, nlist, res, ran);
+	open_summary(cfg, list, nlist, res, ran);
 	fflush(stdout);
 }
