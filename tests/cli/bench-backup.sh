@@ -73,7 +73,10 @@ for r in res:
         want = io["read_gb_per_sec" if name == "restore" else "write_gb_per_sec"]
         if io["measured"]:
             assert r["floor_gb_per_sec"] == want, (what, r)
-            assert abs(r["floor_ratio"] - r["gb_per_sec"] / want) < 1e-3 * r["floor_ratio"] + 1e-4, (what, r)
+            # all three are printed to 4 decimals: a slow copy (RocksDB's
+            # backup at 0.0056 GB/s, CI) moves the quotient by 0.5e-4 / want
+            assert abs(r["floor_ratio"] - r["gb_per_sec"] / want) <= \
+                1e-3 * r["floor_ratio"] + 0.5e-4 + 0.5e-4 / want, (what, r)
         else:
             assert r["floor_gb_per_sec"] is None and r["floor_ratio"] is None, (what, r)
     if name == "restore":
