@@ -309,9 +309,7 @@ static int batch_hold(struct pmkv *kv, struct pmkv_batch *b,
 		if (!e) {
 			index_unlock(&lk);
 			batch_unhold(kv, in, made);
-			return pmkv_err(PMKV_E_CORRUPT,
-					"%s: a record beside one of the batch's keys in the index is damaged: the keys cannot be compared",
-					kv->path);
+			return rec_beside_damaged(kv->path);
 		}
 		if (created)
 			e->off = in[made].off | IE_TOMB | IE_HOLD;

@@ -94,9 +94,7 @@ int commit_publish_locked(struct pmkv *kv, struct ilock *lk,
 	if (!e) {
 		/* the caller takes the record back: not live after all */
 		live_sub(in->seg, in->size);
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: a record beside this key in the index is damaged: the keys cannot be compared",
-				kv->path);
+		return rec_beside_damaged(kv->path);
 	}
 	if (!in->counted)
 		e->count++;

@@ -197,9 +197,7 @@ static struct ientry *find_live(struct ilock *lk, const struct key *k)
 static int absent(struct pmkv *kv, struct ilock *lk, const struct key *k)
 {
 	if (index_locked_damaged(lk, k))
-		return pmkv_err(PMKV_E_CORRUPT,
-				"%s: a record beside this key in the index is damaged: the keys cannot be compared",
-				kv->path);
+		return rec_beside_damaged(kv->path);
 	return -ENOENT;
 }
 

@@ -117,6 +117,13 @@ const char *rec_check_entry(const uint8_t *base, uint64_t limit,
 	return NULL;
 }
 
+int rec_beside_damaged(const char *path)
+{
+	return pmkv_err(PMKV_E_CORRUPT,
+			"%s: a record beside this key in the index is damaged: the keys cannot be compared",
+			path);
+}
+
 int rec_damaged(const char *path, const struct pmkv_record *r, uint64_t off,
 		const char *what)
 {

@@ -78,6 +78,12 @@ const char *rec_check_entry(const uint8_t *base, uint64_t limit,
  * PMKV_E_CORRUPT, with its message, for a record the index points at that
  * fails its checks: a media error, never data or a size to act on.
  */
+/*
+ * PMKV_E_CORRUPT, with its message, for a key the index could not place:
+ * a record beside where it would go is damaged (index.h's
+ * INDEX_DAMAGED, index_locked_damaged()), so its key cannot be compared
+ */
+int rec_beside_damaged(const char *path);
 int rec_damaged(const char *path, const struct pmkv_record *r, uint64_t off,
 		const char *what);
 /*
