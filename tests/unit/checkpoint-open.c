@@ -117,11 +117,12 @@ static void batch_replacing(struct pmkv *kv, unsigned i, unsigned j)
 static void key_damaged(const char *pristine, const char *path, unsigned i)
 {
 	struct pmkv_stats st;
+	struct pmkv_batch *b;
 	struct pmkv *kv;
 	struct ientry *e;
 	struct key key;
-	uint8_t v[VLEN], b;
-	uint64_t off;
+	uint8_t v[VLEN], byte;
+	uint64_t off, live;
 	size_t vlen;
 	char k[32];
 	int rc;
@@ -134,13 +135,14 @@ static void key_damaged(const char *pristine, const char *path, unsigned i)
 	off = IE_OFF(e) + sizeof(struct pmkv_record) + 9;
 	T_ASSERT_OK(pmkv_close(&kv));
 	/* the key's last byte: its prefix, the index's copy, is untouched */
-	t_pread(path, &b, 1, off);
-	b ^= 0x01;
-	t_pwrite(path, &b, 1, off);
+	t_pread(path, &byte, 1, off);
+	byte ^= 0x01;
+	t_pwrite(path, &byte, 1, off);
 
 	kv = t_pool_open(path, 0);
 	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
 	T_ASSERT_EQ(st.recovered_records, 0);	/* from the checkpoint */
+	live = st.keys;
 	T_EXPECT_ERR(pmkv_get(kv, k, key_of(i, k), v, sizeof(v), &vlen),
 		     PMKV_E_CORRUPT, "damaged");
 	T_EXPECT_ERR(pmkv_exists(kv, k, key_of(i, k)), PMKV_E_CORRUPT,
@@ -150,11 +152,26 @@ static void key_damaged(const char *pristine, const char *path, unsigned i)
 		rc = pmkv_get(kv, k, key_of(n, k), v, sizeof(v), &vlen);
 		T_ASSERT(rc == PMKV_E_CORRUPT || (gen[n] ? rc == 0 : rc == -ENOENT));
 	}
-	/* a new key that sorts just after it: refused, nothing kept */
+	/* its delete: refused, no tombstone written */
+	T_EXPECT_ERR(pmkv_delete(kv, k, key_of(i, k)), PMKV_E_CORRUPT,
+		     "damaged");
+	/* a new key that sorts just after it, alone or in a batch: refused */
 	sprintf(k, "ckpt/%05u+", i);
 	memset(v, 0x5a, VLEN);
 	T_EXPECT_ERR(pmkv_put(kv, k, strlen(k), v, VLEN), PMKV_E_CORRUPT,
 		     "damaged");
+	T_ASSERT_OK(pmkv_batch_new(kv, &b));
+	T_ASSERT_OK(pmkv_batch_put(b, "ckpt/0", 6, v, VLEN));
+	T_ASSERT_OK(pmkv_batch_put(b, k, strlen(k), v, VLEN));
+	T_EXPECT_ERR(pmkv_batch_commit(b), PMKV_E_CORRUPT, "damaged");
+	pmkv_batch_free(&b);
+	T_ASSERT_OK(pmkv_close(&kv));
+
+	/* nothing of them kept: the same live keys, none of the new ones */
+	kv = t_pool_open(path, PMKV_F_RDONLY);
+	T_ASSERT_OK(pmkv_get_stats(kv, &st, sizeof(st)));
+	T_ASSERT_EQ(st.keys, live);
+	T_EXPECT_ERR(pmkv_exists(kv, "ckpt/0", 6), -ENOENT, "no such key");
 	T_ASSERT_OK(pmkv_close(&kv));
 
 	/* the log, read: the damage refuses the open */
