@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # apt.sh -- fetch Debian packages for the kernel suite (sourced by run and
 # build-kernel).  The caller sets APT_DIR (downloads land in $APT_DIR/debs)
-# and APT_LOG.  Only the mirror the host already uses is contacted; newer
-# suites go through a private apt configuration, never the host's own.
+# and APT_LOG, which every fetch appends to.  Only the mirror the host
+# already uses is contacted; newer suites go through a private apt
+# configuration, never the host's own.
 
 # the Debian mirror the host already uses, read from its apt sources
 host_mirror() {
@@ -17,11 +18,14 @@ host_mirror() {
 }
 
 # apt-get download $1, from the host's suites or, through a private apt
-# configuration under $APT_DIR, from a newer suite of the same mirror
+# configuration under $APT_DIR, from a newer suite of the same mirror.
+# $APT_LOG only grows: a run fetches several packages and the one that
+# failed is rarely the last, so each fetch appends under a header line.
 fetch_deb() {
 	local pkg=$1 dir=$APT_DIR mirror suite
 	mkdir -p "$dir/debs"
-	(cd "$dir/debs" && apt-get download "$pkg" >"$APT_LOG" 2>&1) && return 0
+	echo "# $(date -u +%FT%TZ) fetch $pkg" >>"$APT_LOG"
+	(cd "$dir/debs" && apt-get download "$pkg" >>"$APT_LOG" 2>&1) && return 0
 	mirror=$(host_mirror | grep -v security | head -n 1)
 	[ -n "$mirror" ] || return 1
 	for suite in trixie trixie-backports forky; do
