@@ -280,8 +280,13 @@ static bool case_odirect(const struct kt_sub *s, enum how how, bool write,
 		}
 		cpid = start_cut(m.fd, how);
 		ok = wait_cut(cpid, slack, io.end_ms);
-		ksft_print_msg("%s after the I/O: %lld ms\n", verb(),
-			       (long long)(sh->end_ms - sh->start_ms));
+		/* a cut killed at its deadline never wrote end_ms */
+		if (ok)
+			ksft_print_msg("%s after the I/O: %lld ms\n", verb(),
+				       (long long)(sh->end_ms - sh->start_ms));
+		else
+			ksft_print_msg("%s after the I/O: not done in %d ms\n",
+				       verb(), slack);
 		ok = ok && sh->end_ms - sh->start_ms < slack &&
 		     io.ret == (ssize_t)KT_4K && check_file(m.fd, how);
 		goto out;
