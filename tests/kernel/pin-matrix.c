@@ -163,7 +163,8 @@ static int pvm_reader(struct pvm *pvm, int pinned)
 	char buf[KT_4K];
 	int uffd, ret;
 
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	/* blocking, a userfaultfd polls as EPOLLERR at once: O_NONBLOCK */
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (uffd < 0) {
 		snprintf(sh->why, sizeof(sh->why),
 			 "no userfaultfd (%s): nothing can hold process_vm_readv's pin",
@@ -181,13 +182,24 @@ static int pvm_reader(struct pvm *pvm, int pinned)
 		say_why("userfaultfd setup on %s: %s", sub->name, errno);
 		return 2;
 	}
-	/* the fault comes after the pin: then the page is held */
+	/*
+	 * The fault on the local page comes after the pin (the copy is the
+	 * first touch of it): once it is read here, the page is held.
+	 */
 	p.fd = uffd;
 	p.events = POLLIN;
-	if (poll(&p, 1, 10000) != 1) {
-		say_why("process_vm_readv on %s: no fault in 10 s (%s)",
-			sub->name, ETIMEDOUT);
-		return 2;
+	{
+		struct uffd_msg msg;
+
+		if (poll(&p, 1, 10000) != 1 || !(p.revents & POLLIN) ||
+		    read(uffd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT ||
+		    (msg.arg.pagefault.address & ~(KT_4K - 1)) !=
+		    (unsigned long)pvm->local) {
+			say_why("process_vm_readv on %s: no fault on the local page in 10 s (%s)",
+				sub->name, ETIMEDOUT);
+			return 2;
+		}
 	}
 	if (write(pinned, "p", 1) != 1)
 		return 2;
@@ -343,18 +355,6 @@ static int holder(void *arg)
 		int pinned[2];
 		char c;
 
-		if (teardowns[td].unmaps) {
-			/*
-			 * Seen on 6.1 and on the fixed 7.3, now and then: the
-			 * reader's copy ends with EFAULT and its pin is gone
-			 * once the holder unmaps the page, so the teardown
-			 * finds nothing to wait for.  Not a hold we can time
-			 * until that is understood (doc/kernel-suite.md).
-			 */
-			snprintf(sh->why, sizeof(sh->why),
-				 "process_vm_readv's pin does not reliably outlive the target's munmap (EFAULT): not timed");
-			return 4;
-		}
 		pvm.pid = getpid();
 		pvm.page = page;
 		if (pipe(pinned))
